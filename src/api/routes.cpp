@@ -1,0 +1,78 @@
+#include "api/routes.hpp"
+
+#include "api/auth_api.hpp"
+#include "api/system_api.hpp"
+#include "domain/error.hpp"
+
+namespace almanac::api {
+
+using domain::Error;
+using domain::ErrorCode;
+using http::Verb;
+
+namespace {
+
+using ApiHandler = boost::asio::awaitable<http::Response> (*)(http::Request&, Services&);
+
+http::Handler bind(ApiHandler handler, Services& services) {
+  return [handler, &services](http::Request& request) { return handler(request, services); };
+}
+
+constexpr http::RouteOptions kPublic{.authenticated = false};
+
+// The access token of `Authorization: Bearer <token>`; empty when the header is malformed or
+// repeated, which authentication then refuses as an invalid token.
+std::string_view bearer_token(const http::Request& request) {
+  if (request.count_header("Authorization") != 1) return {};
+  const std::string_view value = request.header("Authorization");
+  constexpr std::string_view kScheme = "Bearer ";
+  if (!value.starts_with(kScheme)) return {};
+  const std::string_view token = value.substr(kScheme.size());
+  if (token.find(' ') != std::string_view::npos) return {};
+  return token;
+}
+
+boost::asio::awaitable<http::Response> handle(const http::Router& router,
+                                              service::AuthService& auth, http::Request& request) {
+  http::Router::Match match = router.match(request.method(), request.path());
+  if (match.route == nullptr) {
+    if (match.allowed.empty()) throw Error(ErrorCode::kNotFound, "Not found.", "not_found");
+    std::string allow;
+    for (const Verb verb : match.allowed) {
+      if (!allow.empty()) allow += ", ";
+      allow += boost::beast::http::to_string(verb);
+    }
+    Error error(ErrorCode::kMethodNotAllowed,
+                "Method \"" + std::string(request.method_string()) + "\" not allowed.",
+                "method_not_allowed");
+    error.headers.emplace_back("Allow", allow);
+    throw error;
+  }
+  request.set_route(match.route->pattern, std::move(match.params));
+  if (match.route->options.authenticated) {
+    if (request.count_header("Authorization") == 0) {
+      throw Error(ErrorCode::kUnauthenticated, "Authentication credentials were not provided.",
+                  "not_authenticated");
+    }
+    request.set_user(auth.authenticate(bearer_token(request)));
+  }
+  co_return co_await match.route->handler(request);
+}
+
+}  // namespace
+
+void add_routes(http::Router& routes, Services& services) {
+  routes.add(Verb::post, "/api/auth/register/", bind(auth_api::register_user, services), kPublic);
+  routes.add(Verb::post, "/api/auth/login/", bind(auth_api::login, services), kPublic);
+  routes.add(Verb::post, "/api/auth/refresh/", bind(auth_api::refresh, services), kPublic);
+  routes.add(Verb::post, "/api/auth/logout/", bind(auth_api::logout, services), kPublic);
+
+  routes.add(Verb::get, "/healthz", bind(system_api::health, services), kPublic);
+  routes.add(Verb::get, "/api/schema/", bind(system_api::schema, services), kPublic);
+}
+
+http::App make_app(const http::Router& router, service::AuthService& auth) {
+  return [&router, &auth](http::Request& request) { return handle(router, auth, request); };
+}
+
+}  // namespace almanac::api

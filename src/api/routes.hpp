@@ -1,0 +1,18 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include "api/services.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+
+namespace almanac::api {
+
+// Registers the whole API surface on `router`; `services` must outlive it.
+void add_routes(http::Router& router, Services& services);
+
+// The application the server runs: routing (404, 405 with Allow), then authentication for the
+// routes that need it, then the handler.
+http::App make_app(const http::Router& router, service::AuthService& auth);
+
+}  // namespace almanac::api

@@ -1,0 +1,14 @@
+#pragma once
+
+#include "service/auth_service.hpp"
+#include "store/store.hpp"
+
+namespace almanac::api {
+
+// What the handlers call: one service per resource.
+struct Services {
+  service::AuthService& auth;
+  store::Store& store;  // health checks only; use cases go through services
+};
+
+}  // namespace almanac::api

@@ -1,0 +1,284 @@
+#include "config/config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+#include <limits>
+#include <thread>
+
+namespace almanac::config {
+namespace {
+
+std::optional<std::uint64_t> parse_unsigned(std::string_view text) {
+  std::uint64_t value = 0;
+  if (text.empty()) return std::nullopt;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+unsigned default_cores() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return cores == 0 ? 1 : cores;
+}
+
+[[noreturn]] void bad_value(std::string_view flag, std::string_view value, std::string_view why) {
+  throw ConfigError("invalid value '" + std::string(value) + "' for --" + std::string(flag) + ": " +
+                    std::string(why));
+}
+
+void set_listen(Config& c, std::string_view flag, const std::string& value) {
+  const auto colon = value.rfind(':');
+  if (colon == std::string::npos || colon == 0) bad_value(flag, value, "expected HOST:PORT");
+  const auto port = parse_unsigned(std::string_view(value).substr(colon + 1));
+  if (!port || *port == 0 || *port > 65535) bad_value(flag, value, "port must be 1-65535");
+  std::string host = value.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const bool plausible = std::all_of(host.begin(), host.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == ':' || ch == '-';
+  });
+  if (!plausible) bad_value(flag, value, "expected HOST:PORT");
+  c.listen_host = host;
+  c.listen_port = static_cast<std::uint16_t>(*port);
+}
+
+void set_database(Config& c, std::string_view flag, const std::string& value) {
+  if (value.starts_with("postgresql://") || value.starts_with("postgres://")) {
+    throw ConfigError("--" + std::string(flag) +
+                      ": the PostgreSQL engine is not supported yet; use sqlite:PATH");
+  }
+  if (!value.starts_with("sqlite:") || value.size() == 7) {
+    bad_value(flag, value, "expected sqlite:PATH");
+  }
+  c.database = value;
+  c.sqlite_path = value.substr(7);
+}
+
+template <typename T>
+void set_count(T& target, std::string_view flag, const std::string& value, std::uint64_t min,
+               std::uint64_t max) {
+  const auto n = parse_unsigned(value);
+  if (!n || *n < min || *n > max) {
+    bad_value(flag, value,
+              "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+  }
+  target = static_cast<T>(*n);
+}
+
+void set_duration(std::chrono::seconds& target, std::string_view flag, const std::string& value) {
+  const auto d = parse_duration(value);
+  if (!d) bad_value(flag, value, "expected a duration such as 30s, 15m, 1h or 7d");
+  target = *d;
+}
+
+void set_bytes(std::size_t& target, std::string_view flag, const std::string& value,
+               std::size_t min) {
+  const auto n = parse_byte_size(value);
+  if (!n || *n < min) {
+    bad_value(
+        flag, value,
+        "expected a size of at least " + std::to_string(min) + " bytes, such as 8KiB or 1MiB");
+  }
+  target = *n;
+}
+
+struct Option {
+  std::string_view name;
+  std::string_view help;
+  std::function<void(Config&, std::string_view, const std::string&)> apply;
+};
+
+const std::vector<Option>& options() {
+  static const std::vector<Option> kOptions = {
+      {"listen", "HOST:PORT to listen on (127.0.0.1:8000)", set_listen},
+      {"database", "sqlite:PATH (sqlite:data/almanac.db)", set_database},
+      {"threads", "I/O threads (number of cores)",
+       [](Config& c, auto f, const auto& v) { set_count(c.threads, f, v, 1, 256); }},
+      {"log-format", "text | json (text)",
+       [](Config& c, auto f, const auto& v) {
+         if (v == "text")
+           c.log_format = util::LogFormat::kText;
+         else if (v == "json")
+           c.log_format = util::LogFormat::kJson;
+         else
+           bad_value(f, v, "expected text or json");
+       }},
+      {"log-level", "debug | info | warn | error (info)",
+       [](Config& c, auto f, const auto& v) {
+         if (v == "debug")
+           c.log_level = util::LogLevel::kDebug;
+         else if (v == "info")
+           c.log_level = util::LogLevel::kInfo;
+         else if (v == "warn")
+           c.log_level = util::LogLevel::kWarn;
+         else if (v == "error")
+           c.log_level = util::LogLevel::kError;
+         else
+           bad_value(f, v, "expected debug, info, warn or error");
+       }},
+      {"jwt-secret", "HS256 key, at least 32 bytes (generated and kept in the data directory)",
+       [](Config& c, auto f, const auto& v) {
+         if (v.size() < 32) {
+           throw ConfigError("--" + std::string(f) + " must be at least 32 bytes long (got " +
+                             std::to_string(v.size()) + ")");
+         }
+         c.jwt_secret = v;
+       }},
+      {"access-token-lifetime", "lifetime of access tokens (15m)",
+       [](Config& c, auto f, const auto& v) { set_duration(c.access_token_lifetime, f, v); }},
+      {"refresh-token-lifetime", "lifetime of refresh tokens (7d)",
+       [](Config& c, auto f, const auto& v) { set_duration(c.refresh_token_lifetime, f, v); }},
+      {"max-header-bytes", "largest request header block, else 431 (8KiB)",
+       [](Config& c, auto f, const auto& v) { set_bytes(c.max_header_bytes, f, v, 1024); }},
+      {"max-body-bytes", "largest request body, else 413 (1MiB)",
+       [](Config& c, auto f, const auto& v) { set_bytes(c.max_body_bytes, f, v, 1024); }},
+      {"header-timeout", "time allowed to send a request's headers (10s)",
+       [](Config& c, auto f, const auto& v) { set_duration(c.header_timeout, f, v); }},
+      {"body-timeout", "time allowed to send a request's body (30s)",
+       [](Config& c, auto f, const auto& v) { set_duration(c.body_timeout, f, v); }},
+      {"idle-timeout", "how long an idle keep-alive connection stays open (60s)",
+       [](Config& c, auto f, const auto& v) { set_duration(c.idle_timeout, f, v); }},
+      {"shutdown-grace", "how long in-flight requests may take on SIGTERM (30s)",
+       [](Config& c, auto f, const auto& v) { set_duration(c.shutdown_grace, f, v); }},
+      {"hash-threads", "password hashing threads (number of cores)",
+       [](Config& c, auto f, const auto& v) { set_count(c.hash_threads, f, v, 1, 64); }},
+      {"hash-queue", "password hashes allowed to wait before logins get 503 (64)",
+       [](Config& c, auto f, const auto& v) { set_count(c.hash_queue, f, v, 1, 100000); }},
+      {"argon2-iterations", "argon2id time cost, at least 2 (2)",
+       [](Config& c, auto f, const auto& v) { set_count(c.argon2_iterations, f, v, 2, 100); }},
+      {"argon2-memory", "argon2id memory cost, at least 19MiB (19MiB)",
+       [](Config& c, auto f, const auto& v) {
+         set_bytes(c.argon2_memory_bytes, f, v, 19 * 1024 * 1024);
+       }},
+      {"durability", "full (fsync before every acknowledgement) | normal (full)",
+       [](Config& c, auto f, const auto& v) {
+         if (v == "full")
+           c.durability = Durability::kFull;
+         else if (v == "normal")
+           c.durability = Durability::kNormal;
+         else
+           bad_value(f, v, "expected full or normal");
+       }},
+  };
+  return kOptions;
+}
+
+const Option* find_option(std::string_view name) {
+  for (const Option& option : options()) {
+    if (option.name == name) return &option;
+  }
+  return nullptr;
+}
+
+std::string env_name(std::string_view flag) {
+  std::string name = "ALMANAC_";
+  for (const char ch : flag) name += ch == '-' ? '_' : static_cast<char>(std::toupper(ch));
+  return name;
+}
+
+}  // namespace
+
+std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
+  if (text.size() < 2) return std::nullopt;
+  const char unit = text.back();
+  const auto n = parse_unsigned(text.substr(0, text.size() - 1));
+  if (!n || *n == 0) return std::nullopt;
+  std::uint64_t factor = 0;
+  switch (unit) {
+    case 's':
+      factor = 1;
+      break;
+    case 'm':
+      factor = 60;
+      break;
+    case 'h':
+      factor = 3600;
+      break;
+    case 'd':
+      factor = 86400;
+      break;
+    default:
+      return std::nullopt;
+  }
+  constexpr std::uint64_t kMaxSeconds = 10ULL * 365 * 86400;  // ten years is plenty
+  if (*n > kMaxSeconds / factor) return std::nullopt;
+  return std::chrono::seconds(static_cast<std::int64_t>(*n * factor));
+}
+
+std::optional<std::size_t> parse_byte_size(std::string_view text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  const auto n = parse_unsigned(text.substr(0, digits));
+  if (!n) return std::nullopt;
+  const std::string_view unit = text.substr(digits);
+  std::uint64_t factor = 0;
+  if (unit.empty() || unit == "B")
+    factor = 1;
+  else if (unit == "K" || unit == "KB" || unit == "KiB")
+    factor = 1024;
+  else if (unit == "M" || unit == "MB" || unit == "MiB")
+    factor = 1024 * 1024;
+  else if (unit == "G" || unit == "GB" || unit == "GiB")
+    factor = 1024ULL * 1024 * 1024;
+  else
+    return std::nullopt;
+  if (*n > std::numeric_limits<std::uint32_t>::max() / factor * 16) return std::nullopt;
+  return static_cast<std::size_t>(*n * factor);
+}
+
+std::string usage() {
+  std::string text =
+      "Usage: almanac [serve|migrate] [--flag value ...]\n\n"
+      "  serve    run the API server (default)\n"
+      "  migrate  bring the database schema up to date and exit\n\n"
+      "Flags (each also read from the environment as ALMANAC_<FLAG>, flags win):\n";
+  for (const Option& option : options()) {
+    std::string line = "  --" + std::string(option.name);
+    line.resize(std::max<std::size_t>(line.size() + 1, 28), ' ');
+    text += line + std::string(option.help) + "\n";
+  }
+  return text;
+}
+
+Config load_config(const std::vector<std::string>& args,
+                   const std::map<std::string, std::string>& env) {
+  Config config;
+  config.threads = default_cores();
+  config.hash_threads = default_cores();
+
+  // Environment first, so that flags applied afterwards win.
+  for (const Option& option : options()) {
+    const auto it = env.find(env_name(option.name));
+    if (it != env.end()) option.apply(config, env_name(option.name), it->second);
+  }
+
+  std::size_t i = 0;
+  if (i < args.size() && !args[i].starts_with("-")) {
+    if (args[i] != "serve" && args[i] != "migrate") {
+      throw ConfigError("unknown command '" + args[i] + "' (expected serve or migrate)");
+    }
+    config.command = args[i++];
+  }
+  for (; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (!arg.starts_with("--")) throw ConfigError("unexpected argument '" + arg + "'");
+    std::string name = arg.substr(2);
+    std::optional<std::string> value;
+    if (const auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+    }
+    const Option* option = find_option(name);
+    if (option == nullptr) throw ConfigError("unknown flag '--" + name + "' (see --help)");
+    if (!value) {
+      if (i + 1 >= args.size()) throw ConfigError("--" + name + " needs a value");
+      value = args[++i];
+    }
+    option->apply(config, name, *value);
+  }
+  return config;
+}
+
+}  // namespace almanac::config

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "util/log.hpp"
+
+namespace almanac::config {
+
+enum class Durability { kFull, kNormal };
+
+// Everything Almanac can be told at start-up. Defaults are what `make run` uses.
+struct Config {
+  std::string command = "serve";  // serve | migrate
+
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8000;
+  std::string database = "sqlite:data/almanac.db";
+  std::string sqlite_path = "data/almanac.db";  // derived from `database`
+  unsigned threads = 1;                         // I/O threads; default: number of cores
+  util::LogFormat log_format = util::LogFormat::kText;
+  util::LogLevel log_level = util::LogLevel::kInfo;
+
+  std::optional<std::string> jwt_secret;  // unset: generated once and kept in the data directory
+  std::chrono::seconds access_token_lifetime{15 * 60};
+  std::chrono::seconds refresh_token_lifetime{7 * 24 * 3600};
+
+  std::size_t max_header_bytes = 8 * 1024;
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::chrono::seconds header_timeout{10};
+  std::chrono::seconds body_timeout{30};
+  std::chrono::seconds idle_timeout{60};
+  std::chrono::seconds shutdown_grace{30};
+
+  unsigned hash_threads = 1;  // argon2id workers; default: number of cores
+  std::size_t hash_queue = 64;
+  unsigned long long argon2_iterations = 2;
+  std::size_t argon2_memory_bytes = 19 * 1024 * 1024;
+
+  Durability durability = Durability::kFull;
+};
+
+// A bad flag, environment variable or value; main() prints what() and exits with status 2.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Builds the configuration from command-line flags over ALMANAC_* environment variables over
+// defaults. `args` excludes the program name; `env` maps variable names to values. Every value is
+// validated here, once. Throws ConfigError naming the flag and what is wrong with it.
+Config load_config(const std::vector<std::string>& args,
+                   const std::map<std::string, std::string>& env);
+
+// Parses a duration such as "30s", "15m", "1h" or "7d" (a positive whole number and one unit).
+// Returns nullopt for anything else.
+std::optional<std::chrono::seconds> parse_duration(std::string_view text);
+
+// Parses a byte size such as "8192", "8KiB", "1MiB" (also K/KB/M/MB, read as binary units).
+std::optional<std::size_t> parse_byte_size(std::string_view text);
+
+// The usage text printed by --help.
+std::string usage();
+
+}  // namespace almanac::config

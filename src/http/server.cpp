@@ -1,0 +1,500 @@
+#include "http/server.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <condition_variable>
+#include <ctime>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+
+#include "domain/error.hpp"
+#include "http/error_response.hpp"
+#include "util/log.hpp"
+
+namespace almanac::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using domain::Error;
+using domain::ErrorCode;
+using util::field;
+using util::LogLevel;
+
+namespace {
+
+// A connection as the shutdown sees it: idle connections (waiting for the next request) are
+// closed at once, busy ones finish their request first.
+struct ConnectionState {
+  beast::tcp_stream* stream;
+  bool idle = false;
+};
+
+struct Worker {
+  // Declared before the io_context so that it outlives the coroutine frames the io_context
+  // destroys, whose clean-up unregisters from it.
+  std::list<ConnectionState*> connections;
+  asio::io_context ioc{1};
+  std::thread thread;
+};
+
+bool is_sane_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (const char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string new_request_id() {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::uint64_t bits = generator();
+  std::string id(16, '0');
+  for (char& c : id) {
+    c = kHex[bits & 0xf];
+    bits >>= 4;
+  }
+  return id;
+}
+
+// The Date header, formatted once per second per thread.
+const std::string& http_date() {
+  thread_local std::time_t cached_second = 0;
+  thread_local std::string cached;
+  const std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buffer[64];
+    std::strftime(buffer, sizeof buffer, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached = buffer;
+    cached_second = now;
+  }
+  return cached;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+// The size of the header block as sent: request line, fields, and their line endings.
+std::size_t header_size(const bhttp::request_parser<bhttp::string_body>::value_type& header) {
+  std::size_t size = header.method_string().size() + header.target().size() + 12;
+  for (const auto& f : header) size += f.name_string().size() + f.value().size() + 4;
+  return size + 2;
+}
+
+// Request framing we refuse: any Transfer-Encoding other than a single "chunked", and
+// Content-Length together with Transfer-Encoding. Beast 1.81 accepts `Transfer-Encoding: gzip` as
+// a request without a body, which would let a second request hide inside the first.
+bool has_ambiguous_framing(const bhttp::request_parser<bhttp::string_body>::value_type& header) {
+  std::size_t te_count = 0;
+  std::size_t cl_count = 0;
+  bool te_is_chunked = false;
+  for (const auto& f : header) {
+    if (f.name() == bhttp::field::transfer_encoding) {
+      ++te_count;
+      te_is_chunked = iequals(trim(f.value()), "chunked");
+    } else if (f.name() == bhttp::field::content_length) {
+      ++cl_count;
+    }
+  }
+  if (cl_count > 1) return true;
+  if (te_count == 0) return false;
+  return te_count > 1 || !te_is_chunked || cl_count > 0;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  App app;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<asio::signal_set> signals;
+  std::atomic<bool> stopping{false};
+  std::size_t next_worker = 0;
+
+  std::mutex stop_mutex;
+  std::condition_variable stop_cv;
+  bool stop_requested = false;
+  unsigned running_threads = 0;
+
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> session(tcp::socket socket, Worker& worker);
+  asio::awaitable<Response> dispatch(Request& request);
+  asio::awaitable<void> write(beast::tcp_stream& stream, Response& response, unsigned version,
+                              bool keep_alive, const std::string& request_id,
+                              beast::error_code& ec);
+  asio::awaitable<void> refuse(beast::tcp_stream& stream, const Error& error);
+  asio::awaitable<void> lingering_close(beast::tcp_stream& stream);
+};
+
+Server::Server(ServerOptions options, App app) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->app = std::move(app);
+  const unsigned threads = std::max(1U, impl_->options.threads);
+  for (unsigned i = 0; i < threads; ++i) impl_->workers.push_back(std::make_unique<Worker>());
+}
+
+Server::~Server() = default;
+
+void Server::listen() {
+  asio::ip::address address;
+  const std::string host = impl_->options.host == "localhost" ? "127.0.0.1" : impl_->options.host;
+  beast::error_code ec;
+  address = asio::ip::make_address(host, ec);
+  if (ec) {
+    throw std::system_error(ec,
+                            "cannot listen on '" + impl_->options.host + "': not an IP address");
+  }
+  const tcp::endpoint endpoint(address, impl_->options.port);
+  auto& acceptor = impl_->acceptor.emplace(impl_->workers[0]->ioc);
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(asio::socket_base::reuse_address(true));
+  acceptor.bind(endpoint);
+  acceptor.listen(asio::socket_base::max_listen_connections);
+}
+
+std::uint16_t Server::port() const { return impl_->acceptor->local_endpoint().port(); }
+
+void Server::stop() {
+  const std::lock_guard lock(impl_->stop_mutex);
+  impl_->stop_requested = true;
+  impl_->stop_cv.notify_all();
+}
+
+void Server::run(bool handle_signals) {
+  Impl& impl = *impl_;
+  Worker& first = *impl.workers[0];
+  if (handle_signals) {
+    impl.signals.emplace(first.ioc, SIGINT, SIGTERM);
+    impl.signals->async_wait([this](const beast::error_code& ec, int signal) {
+      if (ec) return;
+      util::log(LogLevel::kInfo, "signal received, stopping", {field("signal", signal)});
+      stop();
+    });
+  }
+  asio::co_spawn(first.ioc, impl.accept_loop(), asio::detached);
+
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  for (auto& worker : impl.workers) guards.push_back(asio::make_work_guard(worker->ioc));
+  impl.running_threads = static_cast<unsigned>(impl.workers.size());
+  for (auto& worker : impl.workers) {
+    worker->thread = std::thread([&impl, &ioc = worker->ioc] {
+      for (;;) {
+        try {
+          ioc.run();
+          break;
+        } catch (const std::exception& e) {
+          // Handlers catch their own errors; anything reaching here is a bug worth a log line,
+          // not a dead server.
+          util::log(LogLevel::kError, "uncaught exception in I/O thread",
+                    {field("error", e.what())});
+        }
+      }
+      const std::lock_guard lock(impl.stop_mutex);
+      --impl.running_threads;
+      impl.stop_cv.notify_all();
+    });
+  }
+
+  {
+    std::unique_lock lock(impl.stop_mutex);
+    impl.stop_cv.wait(lock, [&] { return impl.stop_requested; });
+  }
+
+  // Graceful stop: no new connections, idle ones closed now, busy ones after their response.
+  impl.stopping = true;
+  asio::post(first.ioc, [&impl] {
+    beast::error_code ignored;
+    if (impl.acceptor) impl.acceptor->close(ignored);
+    if (impl.signals) impl.signals->cancel(ignored);
+  });
+  for (auto& worker : impl.workers) {
+    asio::post(worker->ioc, [&w = *worker] {
+      for (ConnectionState* connection : w.connections) {
+        if (connection->idle) connection->stream->socket().cancel();
+      }
+    });
+  }
+  guards.clear();
+  {
+    std::unique_lock lock(impl.stop_mutex);
+    const bool drained = impl.stop_cv.wait_for(lock, impl.options.shutdown_grace,
+                                               [&] { return impl.running_threads == 0; });
+    if (!drained) {
+      util::log(LogLevel::kWarn, "shutdown grace period over, closing remaining connections");
+      for (auto& worker : impl.workers) worker->ioc.stop();
+    }
+  }
+  for (auto& worker : impl.workers) worker->thread.join();
+}
+
+asio::awaitable<void> Server::Impl::accept_loop() {
+  for (;;) {
+    Worker& worker = *workers[next_worker++ % workers.size()];
+    beast::error_code ec;
+    tcp::socket socket =
+        co_await acceptor->async_accept(worker.ioc, asio::redirect_error(asio::use_awaitable, ec));
+    if (stopping || ec == asio::error::operation_aborted) co_return;
+    if (ec) {
+      // Out of file descriptors and the like: say so and breathe rather than spin.
+      util::log(LogLevel::kWarn, "accept failed", {field("error", ec.message())});
+      asio::steady_timer pause(acceptor->get_executor(), std::chrono::milliseconds(50));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    asio::co_spawn(worker.ioc, session(std::move(socket), worker), asio::detached);
+  }
+}
+
+asio::awaitable<Response> Server::Impl::dispatch(Request& request) {
+  try {
+    co_return co_await app(request);
+  } catch (const Error& error) {
+    if (error.code() == ErrorCode::kInternal) {
+      util::log(LogLevel::kError, "internal error",
+                {field("request_id", request.request_id()), field("error", error.message())});
+    }
+    co_return error_response(error);
+  } catch (const std::exception& e) {
+    util::log(LogLevel::kError, "unhandled exception",
+              {field("request_id", request.request_id()), field("route", request.route()),
+               field("error", e.what())});
+  } catch (...) {
+    util::log(LogLevel::kError, "unhandled exception of unknown type",
+              {field("request_id", request.request_id())});
+  }
+  co_return internal_error_response();
+}
+
+asio::awaitable<void> Server::Impl::write(beast::tcp_stream& stream, Response& response,
+                                          unsigned version, bool keep_alive,
+                                          const std::string& request_id, beast::error_code& ec) {
+  bhttp::response<bhttp::string_body> message{response.status, version};
+  message.set(bhttp::field::date, http_date());
+  if (!response.content_type.empty())
+    message.set(bhttp::field::content_type, response.content_type);
+  message.set("X-Request-Id", request_id);
+  for (auto& [name, value] : response.headers) message.insert(name, value);
+  message.keep_alive(keep_alive);
+  message.body() = std::move(response.body);
+  message.prepare_payload();
+  stream.expires_after(options.body_timeout);
+  co_await bhttp::async_write(stream, message, asio::redirect_error(asio::use_awaitable, ec));
+}
+
+// Answers a request we will not read (limits, framing) and closes the connection.
+asio::awaitable<void> Server::Impl::refuse(beast::tcp_stream& stream, const Error& error) {
+  beast::error_code ec;
+  Response response = error_response(error);
+  const std::string request_id = new_request_id();
+  co_await write(stream, response, 11, false, request_id, ec);
+  util::log(LogLevel::kInfo, "request refused",
+            {field("status", static_cast<int>(status_of(error.code()))),
+             field("reason", error.message())});
+  if (!ec) co_await lingering_close(stream);
+}
+
+// After refusing a request whose body is still arriving, closing at once could make the kernel
+// reset the connection and destroy our response before the client reads it. Send FIN, then read
+// and discard for a short, bounded while (nginx's lingering close).
+asio::awaitable<void> Server::Impl::lingering_close(beast::tcp_stream& stream) {
+  beast::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  std::array<char, 16384> sink;
+  std::size_t discarded = 0;
+  stream.expires_after(std::chrono::seconds(1));
+  while (!ec && discarded < (4U << 20)) {
+    discarded += co_await stream.async_read_some(asio::buffer(sink),
+                                                 asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::error_code ec;
+  const auto remote_endpoint = stream.socket().remote_endpoint(ec);
+  const std::string remote = ec ? std::string() : remote_endpoint.address().to_string();
+
+  ConnectionState state{&stream};
+  const auto registration = worker.connections.insert(worker.connections.end(), &state);
+  struct Unregister {
+    Worker& worker;
+    std::list<ConnectionState*>::iterator it;
+    ~Unregister() { worker.connections.erase(it); }
+  } unregister{worker, registration};
+
+  beast::flat_buffer buffer;
+  bool first = true;
+  while (!stopping) {
+    if (buffer.size() == 0) {
+      // Waiting for the next request: the idle timeout, or the header timeout for the first one.
+      state.idle = true;
+      stream.expires_after(first ? options.header_timeout : options.idle_timeout);
+      const std::size_t n = co_await stream.async_read_some(
+          buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+      state.idle = false;
+      if (ec) break;
+      buffer.commit(n);
+    }
+    first = false;
+
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+    parser.body_limit(options.max_body_bytes);
+    stream.expires_after(options.header_timeout);
+    co_await bhttp::async_read_header(stream, buffer, parser,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == bhttp::error::header_limit) {
+      // The parser had not finished the request line: it is the URL that is too long.
+      const bool in_request_line = parser.get().target().empty();
+      const Error refusal =
+          in_request_line
+              ? Error(ErrorCode::kUriTooLong, "The request URL is too long.")
+              : Error(ErrorCode::kHeadersTooLarge, "The request header fields are too large.");
+      co_await refuse(stream, refusal);
+      break;
+    }
+    if (ec == bhttp::error::body_limit) {
+      // Content-Length above the limit: refused before a byte of the body is read.
+      const Error refusal(ErrorCode::kPayloadTooLarge, "The request body is too large.",
+                          "payload_too_large");
+      co_await refuse(stream, refusal);
+      break;
+    }
+    if (ec == beast::error::timeout || ec == asio::error::eof ||
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+        ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) {
+      break;
+    }
+    if (ec) {
+      {
+        const Error refusal(ErrorCode::kInvalidArgument, "Malformed HTTP request.", "bad_request");
+        co_await refuse(stream, refusal);
+      }
+      break;
+    }
+    if (header_size(parser.get()) > options.max_header_bytes) {
+      // Beast applies its limit to the request line and the fields separately and per read, so
+      // a header block can pass it by up to a factor of two; this is the exact check.
+      const Error refusal(ErrorCode::kHeadersTooLarge, "The request header fields are too large.");
+      co_await refuse(stream, refusal);
+      break;
+    }
+    if (has_ambiguous_framing(parser.get())) {
+      {
+        const Error refusal(ErrorCode::kInvalidArgument,
+                            "Unsupported Transfer-Encoding or ambiguous message length.",
+                            "bad_request");
+        co_await refuse(stream, refusal);
+      }
+      break;
+    }
+    if (const auto length = parser.content_length(); length && *length > options.max_body_bytes) {
+      {
+        const Error refusal(ErrorCode::kPayloadTooLarge, "The request body is too large.",
+                            "payload_too_large");
+        co_await refuse(stream, refusal);
+      }
+      break;
+    }
+    if (!parser.is_done()) {
+      if (iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        co_await asio::async_write(stream, asio::buffer(kContinue),
+                                   asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) break;
+      }
+      stream.expires_after(options.body_timeout);
+      co_await bhttp::async_read(stream, buffer, parser,
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == bhttp::error::body_limit) {
+        {
+          const Error refusal(ErrorCode::kPayloadTooLarge, "The request body is too large.",
+                              "payload_too_large");
+          co_await refuse(stream, refusal);
+        }
+        break;
+      }
+      if (ec == beast::error::timeout || ec == asio::error::eof ||
+          ec == asio::error::connection_reset || ec == bhttp::error::partial_message) {
+        break;
+      }
+      if (ec) {
+        {
+          const Error refusal(ErrorCode::kInvalidArgument, "Malformed HTTP request body.",
+                              "bad_request");
+          co_await refuse(stream, refusal);
+        }
+        break;
+      }
+    }
+
+    const auto started = std::chrono::steady_clock::now();
+    const std::string_view client_id = parser.get()["X-Request-Id"];
+    std::string request_id =
+        is_sane_request_id(client_id) ? std::string(client_id) : new_request_id();
+    const unsigned version = parser.get().version();
+    const bool keep_alive = parser.get().keep_alive();
+    Request request(parser.release(), std::move(request_id), remote);
+
+    Response response = co_await dispatch(request);
+    const int status = static_cast<int>(response.status);
+    const bool keep_open = keep_alive && !stopping;
+    co_await write(stream, response, version, keep_open, request.request_id(), ec);
+
+    if (util::log_enabled(LogLevel::kInfo)) {
+      const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - started)
+                              .count();
+      util::log(
+          LogLevel::kInfo, "request",
+          {field("method", request.method_string()),
+           field("route", request.route().empty() ? std::string_view("-") : request.route()),
+           field("status", status), field("duration_ms", static_cast<double>(micros) / 1000.0),
+           field("user_id", request.has_user() ? request.user().id : 0),
+           field("request_id", request.request_id()), field("remote", remote)});
+    }
+    if (ec || !keep_open) break;
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.socket().close(ec);
+}
+
+}  // namespace almanac::http

@@ -1,0 +1,60 @@
+#pragma once
+
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http/request.hpp"
+#include "http/response.hpp"
+
+namespace almanac::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8000;  // 0: any free port (tests read port())
+  unsigned threads = 1;
+  std::size_t max_header_bytes = 8 * 1024;
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::chrono::seconds header_timeout{10};
+  std::chrono::seconds body_timeout{30};
+  std::chrono::seconds idle_timeout{60};
+  std::chrono::seconds shutdown_grace{30};
+};
+
+// Everything above the transport: routing, authentication, handlers. Exceptions it throws are
+// rendered by error_response() (domain::Error) or logged and answered 500 (anything else).
+using App = std::function<boost::asio::awaitable<Response>(Request&)>;
+
+// The HTTP/1.1 server: one io_context per thread, so each connection's coroutine only ever runs
+// on the thread that owns it and needs no strand. One acceptor hands connections out round-robin.
+class Server {
+ public:
+  Server(ServerOptions options, App app);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens. Throws std::system_error when the address cannot be bound.
+  void listen();
+  // The bound port (after listen()).
+  std::uint16_t port() const;
+
+  // Serves until stop() is called or, when `handle_signals`, SIGINT/SIGTERM arrives. Then stops
+  // accepting, lets in-flight requests finish (closing idle keep-alive connections at once), and
+  // returns when every connection is closed or the shutdown grace period has passed.
+  void run(bool handle_signals);
+
+  // Starts the graceful stop from any thread.
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace almanac::http

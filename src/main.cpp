@@ -1,0 +1,129 @@
+// Almanac: read the configuration, open the store, run the server. Nothing else lives here.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "api/routes.hpp"
+#include "auth/jwt.hpp"
+#include "auth/password.hpp"
+#include "config/config.hpp"
+#include "config/secret.hpp"
+#include "http/server.hpp"
+#include "service/auth_service.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "util/log.hpp"
+#include "util/worker_pool.hpp"
+
+extern char** environ;
+
+namespace {
+
+using almanac::util::field;
+using almanac::util::LogLevel;
+
+std::map<std::string, std::string> environment() {
+  std::map<std::string, std::string> env;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    if (!text.starts_with("ALMANAC_")) continue;
+    const auto eq = text.find('=');
+    if (eq != std::string_view::npos) env.emplace(text.substr(0, eq), text.substr(eq + 1));
+  }
+  return env;
+}
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int serve(const almanac::config::Config& config, almanac::store::Store& store,
+          const std::filesystem::path& data_dir) {
+  std::string secret;
+  if (config.jwt_secret) {
+    secret = *config.jwt_secret;
+  } else {
+    secret = almanac::config::load_or_create_secret(data_dir);
+    almanac::util::log(LogLevel::kInfo, "using the JWT secret kept in the data directory",
+                       {field("path", (data_dir / "jwt-secret").string())});
+  }
+  const almanac::auth::JwtCodec jwt(secret);
+  const almanac::auth::PasswordHasher hasher(
+      {config.argon2_iterations, config.argon2_memory_bytes});
+  almanac::util::WorkerPool hash_pool(config.hash_threads, config.hash_queue);
+  almanac::service::AuthService auth(store, jwt, hasher, hash_pool,
+                                     {config.access_token_lifetime, config.refresh_token_lifetime},
+                                     unix_now);
+  almanac::api::Services services{auth, store};
+  almanac::http::Router router;
+  almanac::api::add_routes(router, services);
+
+  almanac::http::Server server(
+      {config.listen_host, config.listen_port, config.threads, config.max_header_bytes,
+       config.max_body_bytes, config.header_timeout, config.body_timeout, config.idle_timeout,
+       config.shutdown_grace},
+      almanac::api::make_app(router, auth));
+  try {
+    server.listen();
+  } catch (const std::system_error& e) {
+    almanac::util::log(
+        LogLevel::kError, "cannot listen",
+        {field("address", config.listen_host + ":" + std::to_string(config.listen_port)),
+         field("error", e.what())});
+    return 1;
+  }
+  almanac::util::log(LogLevel::kInfo, "listening",
+                     {field("address", config.listen_host), field("port", server.port()),
+                      field("pid", static_cast<long>(::getpid())), field("threads", config.threads),
+                      field("database", config.database)});
+  server.run(/*handle_signals=*/true);
+  hash_pool.stop();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  for (const std::string& arg : args) {
+    if (arg == "--help" || arg == "-h") {
+      std::cout << almanac::config::usage();
+      return 0;
+    }
+  }
+  almanac::config::Config config;
+  try {
+    config = almanac::config::load_config(args, environment());
+  } catch (const almanac::config::ConfigError& e) {
+    std::cerr << "almanac: " << e.what() << "\n";
+    return 2;
+  }
+  almanac::util::configure_logging(config.log_format, config.log_level);
+
+  try {
+    std::filesystem::path data_dir = std::filesystem::path(config.sqlite_path).parent_path();
+    if (data_dir.empty()) data_dir = ".";
+    std::filesystem::create_directories(data_dir);
+    almanac::store::sqlite::SqliteStore store(
+        {config.sqlite_path, config.durability == almanac::config::Durability::kFull});
+    if (config.command == "migrate") {
+      almanac::util::log(
+          LogLevel::kInfo, "database is up to date",
+          {field("database", config.database), field("schema_version", store.schema_version())});
+      return 0;
+    }
+    const int status = serve(config, store, data_dir);
+    store.close();
+    almanac::util::log(LogLevel::kInfo, "stopped");
+    return status;
+  } catch (const almanac::config::ConfigError& e) {
+    std::cerr << "almanac: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    almanac::util::log(LogLevel::kError, "fatal", {field("error", e.what())});
+    return 1;
+  }
+}

@@ -1,0 +1,315 @@
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <atomic>
+#include <chrono>
+
+#include "util/embedded.hpp"
+
+namespace almanac::store::sqlite {
+namespace {
+
+using domain::Error;
+using domain::ErrorCode;
+
+std::int64_t now_micros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The queries of both readers and the writer, over one connection.
+class Session final : public StoreWriter {
+ public:
+  explicit Session(Connection& db) : db_(db) {}
+
+  std::optional<domain::User> find_user(domain::UserId id) override {
+    auto q = db_.prepare("SELECT id, username, email, is_active FROM users WHERE id = ?1");
+    q->bind(1, id);
+    if (!q->step()) return std::nullopt;
+    return user_from(*q);
+  }
+
+  std::optional<domain::UserCredentials> find_credentials(std::string_view login) override {
+    // The username wins over an e-mail that happens to read the same.
+    auto q = db_.prepare(
+        "SELECT id, username, email, is_active, password_hash FROM users "
+        "WHERE username_key = ?1 OR email_key = ?2 "
+        "ORDER BY username_key = ?1 DESC LIMIT 1");
+    q->bind(1, domain::username_key(login)).bind(2, domain::email_key(login));
+    if (!q->step()) return std::nullopt;
+    return domain::UserCredentials{user_from(*q), q->column_text(4)};
+  }
+
+  bool username_exists(std::string_view username) override {
+    auto q = db_.prepare("SELECT 1 FROM users WHERE username_key = ?1");
+    q->bind(1, domain::username_key(username));
+    return q->step();
+  }
+
+  bool email_exists(std::string_view email) override {
+    auto q = db_.prepare("SELECT 1 FROM users WHERE email_key = ?1");
+    q->bind(1, domain::email_key(email));
+    return q->step();
+  }
+
+  bool is_token_revoked(std::string_view jti) override {
+    auto q = db_.prepare("SELECT 1 FROM revoked_tokens WHERE jti = ?1");
+    q->bind(1, jti);
+    return q->step();
+  }
+
+  domain::User insert_user(const domain::NewUser& user) override {
+    auto q = db_.prepare(
+        "INSERT INTO users (username, username_key, email, email_key, password_hash, created_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    q->bind(1, user.username)
+        .bind(2, domain::username_key(user.username))
+        .bind(3, user.email)
+        .bind(4, domain::email_key(user.email))
+        .bind(5, user.password_hash)
+        .bind(6, now_micros());
+    try {
+      q->run();
+    } catch (const SqliteError& e) {
+      if (e.code() != SQLITE_CONSTRAINT_UNIQUE) throw;
+      const bool username = std::string_view(e.what()).find("username_key") != std::string::npos;
+      throw Error(ErrorCode::kConflict,
+                  username ? "Username already exists" : "Email already exists",
+                  username ? "username_taken" : "email_taken");
+    }
+    return domain::User{db_.last_insert_rowid(), user.username, user.email, true};
+  }
+
+  void set_password_hash(domain::UserId id, const std::string& password_hash) override {
+    auto q = db_.prepare("UPDATE users SET password_hash = ?2 WHERE id = ?1");
+    q->bind(1, id).bind(2, password_hash);
+    q->run();
+  }
+
+  bool revoke_token(std::string_view jti, domain::UserId user, std::int64_t expires_at) override {
+    auto q = db_.prepare(
+        "INSERT INTO revoked_tokens (jti, user_id, expires_at, revoked_at) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT (jti) DO NOTHING");
+    q->bind(1, jti).bind(2, user).bind(3, expires_at).bind(4, now_micros());
+    q->run();
+    return db_.changes() > 0;
+  }
+
+ private:
+  static domain::User user_from(Statement& row) {
+    return domain::User{row.column_int(0), row.column_text(1), row.column_text(2),
+                        row.column_int(3) != 0};
+  }
+
+  Connection& db_;
+};
+
+std::atomic<std::uint64_t> g_next_store_id{1};
+
+// Each thread keeps its own reader connection per store. Entries are keyed by a store id that is
+// never reused, so the entry of a closed store is never dereferenced again.
+struct ThreadReader {
+  std::uint64_t store_id;
+  Connection* connection;
+};
+thread_local std::vector<ThreadReader> t_readers;
+
+}  // namespace
+
+int migrate(Connection& db) {
+  db.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations ("
+      "  version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+  int version = 0;
+  {
+    auto q = db.prepare("SELECT coalesce(max(version), 0) FROM schema_migrations");
+    if (q->step()) version = static_cast<int>(q->column_int(0));
+  }
+  for (const embedded::Migration& migration : embedded::sqlite_migrations()) {
+    if (migration.version <= version) continue;
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      db.exec(migration.sql);
+      auto q = db.prepare(
+          "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)");
+      q->bind(1, migration.version).bind(2, migration.name).bind(3, now_micros());
+      q->run();
+      db.exec("COMMIT");
+    } catch (...) {
+      if (db.in_transaction()) db.exec("ROLLBACK");
+      throw;
+    }
+    version = migration.version;
+  }
+  return version;
+}
+
+SqliteStore::SqliteStore(SqliteOptions options)
+    : options_(std::move(options)), id_(g_next_store_id.fetch_add(1)) {
+  writer_ = std::make_unique<Connection>(options_.path, options_.synchronous_full);
+  writer_->exec("PRAGMA journal_mode = WAL");
+  migrate(*writer_);
+  writer_thread_ = std::thread([this] { writer_loop(); });
+}
+
+SqliteStore::~SqliteStore() { close(); }
+
+int SqliteStore::schema_version() {
+  int version = 0;
+  read([&](StoreReader&) {
+    auto q = reader_connection().prepare("SELECT coalesce(max(version), 0) FROM schema_migrations");
+    if (q->step()) version = static_cast<int>(q->column_int(0));
+  });
+  return version;
+}
+
+Connection& SqliteStore::reader_connection() {
+  for (const ThreadReader& entry : t_readers) {
+    if (entry.store_id == id_) return *entry.connection;
+  }
+  auto connection = std::make_unique<Connection>(options_.path, options_.synchronous_full);
+  Connection* raw = connection.get();
+  {
+    const std::lock_guard lock(readers_mutex_);
+    readers_.push_back(std::move(connection));
+  }
+  t_readers.push_back({id_, raw});
+  return *raw;
+}
+
+void SqliteStore::read(const std::function<void(StoreReader&)>& work) {
+  Connection& db = reader_connection();
+  Session session(db);
+  db.exec("BEGIN");
+  try {
+    work(session);
+  } catch (...) {
+    if (db.in_transaction()) db.exec("ROLLBACK");
+    throw;
+  }
+  db.exec("COMMIT");
+}
+
+bool SqliteStore::ping() {
+  try {
+    auto q = reader_connection().prepare("SELECT 1");
+    return q->step() && q->column_int(0) == 1;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+void SqliteStore::write(WriteWork work, WriteDone done) {
+  {
+    const std::lock_guard lock(queue_mutex_);
+    if (!closing_) {
+      queue_.push_back(Job{std::move(work), std::move(done)});
+      queue_ready_.notify_one();
+      return;
+    }
+  }
+  done(std::make_exception_ptr(
+      Error(ErrorCode::kUnavailable, "The server is shutting down.", "unavailable")));
+}
+
+void SqliteStore::writer_loop() {
+  std::vector<Job> group;
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mutex_);
+      queue_ready_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // closing and drained
+      while (!queue_.empty() && group.size() < options_.max_group) {
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    run_group(group);
+    group.clear();
+  }
+}
+
+// One transaction for the whole group; a savepoint per job isolates each job's failure. If SQLite
+// abandons the transaction itself (an I/O error rolls it back), the jobs already applied in it are
+// lost, so they fail too; the remaining jobs go on in a new transaction.
+void SqliteStore::run_group(std::vector<Job>& jobs) {
+  Connection& db = *writer_;
+  Session session(db);
+  std::vector<std::exception_ptr> outcomes(jobs.size());
+  std::vector<std::size_t> pending;  // jobs applied in the open transaction
+
+  const auto fail_pending = [&](std::exception_ptr error) {
+    for (const std::size_t i : pending) outcomes[i] = error;
+    pending.clear();
+  };
+  std::exception_ptr begin_error;
+  const auto begin = [&]() -> bool {
+    try {
+      db.exec("BEGIN IMMEDIATE");
+      return true;
+    } catch (...) {
+      begin_error = std::current_exception();
+      return false;
+    }
+  };
+
+  bool open = begin();
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    if (!open && !(open = begin())) {
+      outcomes[i] = begin_error;
+      continue;
+    }
+    try {
+      db.exec("SAVEPOINT job");
+      jobs[i].work(session);
+      db.exec("RELEASE job");
+      pending.push_back(i);
+    } catch (...) {
+      outcomes[i] = std::current_exception();
+      if (db.in_transaction()) {
+        try {
+          db.exec("ROLLBACK TO job; RELEASE job");
+        } catch (...) {
+          fail_pending(std::current_exception());
+          try {
+            db.exec("ROLLBACK");
+          } catch (...) {
+          }
+          open = false;
+        }
+      } else {
+        fail_pending(outcomes[i]);
+        open = false;
+      }
+    }
+  }
+  if (open) {
+    try {
+      db.exec("COMMIT");
+    } catch (...) {
+      fail_pending(std::current_exception());
+      if (db.in_transaction()) {
+        try {
+          db.exec("ROLLBACK");
+        } catch (...) {
+        }
+      }
+    }
+  }
+  for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].done(outcomes[i]);
+}
+
+void SqliteStore::close() {
+  {
+    const std::lock_guard lock(queue_mutex_);
+    if (closing_) return;
+    closing_ = true;
+    queue_ready_.notify_all();
+  }
+  if (writer_thread_.joinable()) writer_thread_.join();
+  writer_.reset();
+  const std::lock_guard lock(readers_mutex_);
+  readers_.clear();
+}
+
+}  // namespace almanac::store::sqlite

@@ -1,0 +1,69 @@
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/sqlite/sqlite_db.hpp"
+#include "store/store.hpp"
+
+namespace almanac::store::sqlite {
+
+struct SqliteOptions {
+  std::string path;              // a file path; the directory must exist
+  bool synchronous_full = true;  // fsync the WAL at every commit (durability "full")
+  std::size_t max_group = 512;   // most write jobs gathered into one transaction
+};
+
+// The SQLite engine. Reads run on a connection owned by the calling thread (WAL: readers never
+// wait for the writer); writes go through one writer thread that gathers queued jobs into one
+// transaction and one fsync (group commit), so a request is acknowledged only after the commit
+// that holds its change is durable.
+class SqliteStore final : public Store {
+ public:
+  // Opens the database, switches it to WAL and applies pending migrations. Throws SqliteError.
+  explicit SqliteStore(SqliteOptions options);
+  ~SqliteStore() override;
+
+  void read(const std::function<void(StoreReader&)>& work) override;
+  void write(WriteWork work, WriteDone done) override;
+  bool ping() override;
+  void close() override;
+
+  // The schema version after migrations (for `almanac migrate` and tests).
+  int schema_version();
+
+ private:
+  struct Job {
+    WriteWork work;
+    WriteDone done;
+  };
+
+  Connection& reader_connection();
+  void writer_loop();
+  void run_group(std::vector<Job>& jobs);
+
+  SqliteOptions options_;
+  std::uint64_t id_;  // tells this store's connections apart in each thread's cache
+
+  std::mutex readers_mutex_;
+  std::vector<std::unique_ptr<Connection>> readers_;
+
+  std::unique_ptr<Connection> writer_;
+  std::mutex queue_mutex_;
+  std::condition_variable queue_ready_;
+  std::deque<Job> queue_;
+  bool closing_ = false;
+  std::thread writer_thread_;
+};
+
+// Applies every migration newer than the database's schema version, each in its own
+// transaction, and returns the resulting version.
+int migrate(Connection& connection);
+
+}  // namespace almanac::store::sqlite

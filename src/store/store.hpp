@@ -1,0 +1,75 @@
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "domain/user.hpp"
+
+// The storage contract, in domain types only: no engine's types or semantics pass through it.
+// Every engine (sqlite/, later postgres/) implements it and passes the same contract tests.
+namespace almanac::store {
+
+// Queries, valid inside one consistent snapshot (a read transaction).
+class StoreReader {
+ public:
+  virtual ~StoreReader() = default;
+
+  // The user with this id, or nullopt.
+  virtual std::optional<domain::User> find_user(domain::UserId id) = 0;
+
+  // The user whose username matches `login` regardless of case, else the one whose e-mail does.
+  virtual std::optional<domain::UserCredentials> find_credentials(std::string_view login) = 0;
+
+  // True when a user already holds this username / e-mail (regardless of case).
+  virtual bool username_exists(std::string_view username) = 0;
+  virtual bool email_exists(std::string_view email) = 0;
+
+  // True when the refresh token with this jti was revoked (logged out).
+  virtual bool is_token_revoked(std::string_view jti) = 0;
+};
+
+// Changes, valid inside one write transaction; everything done through one StoreWriter in one
+// write() call commits or rolls back together.
+class StoreWriter : public StoreReader {
+ public:
+  // Inserts a user. Raises Error{kConflict, reason "username_taken" or "email_taken"} when the
+  // username or e-mail is already held (regardless of case).
+  virtual domain::User insert_user(const domain::NewUser& user) = 0;
+
+  // Replaces a user's password hash (rehash after the hashing parameters were raised).
+  virtual void set_password_hash(domain::UserId id, const std::string& password_hash) = 0;
+
+  // Records that the refresh token `jti` of `user` (valid until `expires_at`, Unix seconds) is
+  // revoked. Returns false when it already was.
+  virtual bool revoke_token(std::string_view jti, domain::UserId user, std::int64_t expires_at) = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs `work` inside a read transaction on the calling thread and returns when it is done.
+  // Exceptions from `work` propagate after the transaction is closed.
+  virtual void read(const std::function<void(StoreReader&)>& work) = 0;
+
+  // Queues `work` for the single writer. `work` runs on the writer's thread inside a transaction
+  // that may also hold other requests' work (group commit); each work item is isolated by a
+  // savepoint, so an exception from it undoes only its own changes. `done` is called on the
+  // writer's thread once the outcome is durable: with nullptr after the commit that holds the
+  // work, or with the exception (the work's own, or the commit's failure).
+  using WriteWork = std::function<void(StoreWriter&)>;
+  using WriteDone = std::function<void(std::exception_ptr)>;
+  virtual void write(WriteWork work, WriteDone done) = 0;
+
+  // A trivial query: true when the database answers.
+  virtual bool ping() = 0;
+
+  // Finishes queued writes and closes every connection. Later calls to write() fail.
+  virtual void close() = 0;
+};
+
+}  // namespace almanac::store

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+// Files compiled into the binary by cmake/embed.cmake.
+namespace almanac::embedded {
+
+struct Migration {
+  int version;
+  std::string_view name;
+  std::string_view sql;
+};
+
+// The SQLite migrations in ascending version order (migrations/sqlite/NNNN_name.sql).
+const std::vector<Migration>& sqlite_migrations();
+
+// docs/openapi.yaml, served at GET /api/schema/.
+std::string_view openapi_yaml();
+
+}  // namespace almanac::embedded

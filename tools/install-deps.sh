@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Almanac needs, only those missing; silent when all are present.
+#   tools/install-deps.sh run    what `make run` needs (build + run)
+#   tools/install-deps.sh test   plus what `make test` needs (GoogleTest, Python, Node.js)
+set -euo pipefail
+
+run_packages=(g++ cmake ninja-build pkg-config libboost1.81-dev libboost-json1.81-dev libssl-dev
+  libsodium-dev libsqlite3-dev libical-dev)
+test_packages=(libgtest-dev python3 curl)
+
+packages=("${run_packages[@]}")
+if [[ "${1:-run}" == "test" ]]; then packages+=("${test_packages[@]}"); fi
+
+missing=()
+for package in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$package")
+done
+
+# @redocly/cli 2.x needs Node.js >= 20.19 (Debian bookworm's own nodejs is 18): keep a newer
+# one if the machine has it, otherwise install Debian's and let the lint step report the version.
+if [[ "${1:-run}" == "test" ]] && ! command -v node >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
+
+if ((${#missing[@]} > 0)); then
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+      echo "Missing Debian packages: ${missing[*]} (run as root, or install them)" >&2
+      exit 1
+    fi
+  fi
+  echo "Installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
