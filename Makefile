@@ -15,10 +15,13 @@ build: deps
 	@ln -sf release/almanac build/almanac
 
 ## make test: install what is missing, build with ASan+UBSan, run every test through CTest.
+## The release binary is built too, so that `make run` cannot break unnoticed (-O2 warns more).
 test: deps-test npm
 	@cmake --preset dev >/dev/null
 	cmake --build --preset dev -j $(JOBS)
 	ctest --preset dev -j $(JOBS)
+	@cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS) --target almanac
 
 deps:
 	@tools/install-deps.sh run
@@ -41,3 +44,22 @@ tidy:
 
 clean:
 	rm -rf build
+
+## make bench: release binary, micro benchmarks (bench/micro, Google Benchmark), then the load
+## benchmark against an nginx reference (bench/run.py). Options: BENCH_ARGS="--duration 5 --rounds 2",
+## MICRO_ARGS="--benchmark_filter=Verify". See bench/README.md.
+.PHONY: bench
+BENCH_ARGS ?=
+MICRO_ARGS ?=
+bench:
+	@bench/install-deps.sh libbenchmark-dev
+	@$(MAKE) --no-print-directory build
+	@cmake --preset release -DALMANAC_BENCH=ON >/dev/null
+	cmake --build --preset release -j $(JOBS) --target micro_benches
+	@set -e; for source in bench/micro/*_bench.cpp; do \
+	  [[ -e "$$source" ]] || continue; \
+	  name=$$(basename "$$source" .cpp); \
+	  echo "== micro: $$name"; \
+	  build/release/bench/$$name $(MICRO_ARGS); \
+	done
+	/usr/bin/python3 bench/run.py $(BENCH_ARGS)

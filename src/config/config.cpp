@@ -224,7 +224,8 @@ std::optional<std::size_t> parse_byte_size(std::string_view text) {
     factor = 1024ULL * 1024 * 1024;
   else
     return std::nullopt;
-  if (*n > std::numeric_limits<std::uint32_t>::max() / factor * 16) return std::nullopt;
+  constexpr std::uint64_t kMaxBytes = 1ULL << 40;  // 1 TiB: far above any sane limit
+  if (*n > kMaxBytes / factor) return std::nullopt;
   return static_cast<std::size_t>(*n * factor);
 }
 
@@ -251,7 +252,13 @@ Config load_config(const std::vector<std::string>& args,
   // Environment first, so that flags applied afterwards win.
   for (const Option& option : options()) {
     const auto it = env.find(env_name(option.name));
-    if (it != env.end()) option.apply(config, env_name(option.name), it->second);
+    if (it == env.end()) continue;
+    try {
+      option.apply(config, option.name, it->second);
+    } catch (const ConfigError& e) {
+      throw ConfigError(std::string(e.what()) + " (from the environment variable " + it->first +
+                        ")");
+    }
   }
 
   std::size_t i = 0;

@@ -27,7 +27,7 @@ struct Route {
 
 // Verb + path pattern -> handler. Patterns are written with the trailing slash the original API
 // uses; the same path without it matches too (no redirect). A {name} segment matches a positive
-// decimal id that fits in 63 bits.
+// decimal id of at most 18 digits (so it always fits in int64).
 class Router {
  public:
   void add(Verb verb, std::string_view pattern, Handler handler, RouteOptions options = {});
@@ -47,8 +47,8 @@ class Router {
   std::vector<Route> routes_;
 };
 
-// Parses a path parameter: a positive decimal integer without sign or leading zeros that fits
-// in int64. Returns 0 when the text is not one.
+// Parses a path parameter: a positive decimal integer of at most 18 digits, without sign or
+// leading zeros. Returns 0 when the text is not one.
 std::int64_t parse_id(std::string_view text);
 
 }  // namespace almanac::http

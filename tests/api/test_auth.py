@@ -7,6 +7,7 @@ so the suite verifies signatures and forges tokens whose only flaw is the one un
 
 import hashlib
 import json
+import sqlite3
 import time
 import unittest
 
@@ -528,6 +529,39 @@ class SecretsStayOutOfTheLogTest(TokenAssertions, unittest.TestCase):
                                   ("refreshed access token", refreshed["access"].split(".")[2])):
                 with self.subTest(label):
                     self.assertNotIn(secret, log, f"the {label} appears in {server.log_path}")
+        finally:
+            server.close()
+
+
+class RehashTest(unittest.TestCase):
+    """When the argon2id parameters are raised, a successful login rehashes the stored password."""
+
+    def stored_hash(self, server, user_id):
+        connection = sqlite3.connect(server.database.removeprefix("sqlite:"))
+        try:
+            return connection.execute(
+                "SELECT password_hash FROM users WHERE id = ?", (user_id,)).fetchone()[0]
+        finally:
+            connection.close()
+
+    def test_login_rehashes_after_the_cost_was_raised(self):
+        server = Server(extra_args=["--argon2-iterations", "2"])
+        server.start()
+        try:
+            _, user = server.register()
+            before = self.stored_hash(server, user["id"])
+            self.assertIn(",t=2,", before)
+            server.extra_args = ["--argon2-iterations", "3"]
+            server.restart()
+            response = server.request("POST", LOGIN, {"username": user["username"],
+                                                      "password": user["password"]})
+            self.assertEqual(response.status, 200, response)
+            after = self.stored_hash(server, user["id"])
+            self.assertIn(",t=3,", after)
+            # The new hash still verifies the same password.
+            response = server.request("POST", LOGIN, {"username": user["username"],
+                                                      "password": user["password"]})
+            self.assertEqual(response.status, 200, response)
         finally:
             server.close()
 

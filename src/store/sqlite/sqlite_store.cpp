@@ -164,6 +164,7 @@ int SqliteStore::schema_version() {
 }
 
 Connection& SqliteStore::reader_connection() {
+  if (closed_) throw Error(ErrorCode::kUnavailable, "The database is closed.", "unavailable");
   for (const ThreadReader& entry : t_readers) {
     if (entry.store_id == id_) return *entry.connection;
   }
@@ -307,7 +308,10 @@ void SqliteStore::close() {
     queue_ready_.notify_all();
   }
   if (writer_thread_.joinable()) writer_thread_.join();
+  closed_ = true;
   writer_.reset();
+  // Readers still running on other threads would use freed handles: close() is called once the
+  // server has stopped, and later reads fail at the closed_ check above.
   const std::lock_guard lock(readers_mutex_);
   readers_.clear();
 }

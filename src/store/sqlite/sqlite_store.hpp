@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -51,6 +52,8 @@ class SqliteStore final : public Store {
   SqliteOptions options_;
   std::uint64_t id_;  // tells this store's connections apart in each thread's cache
 
+  std::atomic<bool> closed_{
+      false};  // set by close(); reads then fail instead of using freed handles
   std::mutex readers_mutex_;
   std::vector<std::unique_ptr<Connection>> readers_;
 

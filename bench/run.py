@@ -1,0 +1,667 @@
+#!/usr/bin/python3
+"""Almanac's load benchmark: wrk against Almanac and against an nginx reference, in one run.
+
+    /usr/bin/python3 bench/run.py [--duration 10] [--connections 64] [--rounds 3] [--scenarios a,b]
+
+Python 3 standard library only. What it does, in order:
+  1. installs Debian's nginx-light and wrk when missing (apt-get; silent when present);
+  2. starts nginx as the reference (2 workers, `return 200 '{"ok":true}'`) on a loopback port it
+     chose, from a generated nginx.conf in a temporary directory;
+  3. starts the release binary (build/release/almanac) on another loopback port with a fresh
+     temporary database, and seeds it (registers a user, keeps its tokens);
+  4. for each scenario runs wrk, alternating reference and Almanac (A B A B ...) for --rounds
+     rounds, with the same Lua script (bench/wrk/) against each; samples Almanac's memory;
+  5. prints a table, then one `BENCH {json}` line per scenario; exits 1 when any response had an
+     unexpected status (or wrk reported a socket error), 2 on a setup failure.
+Every process it starts is stopped on the way out, also on Ctrl-C, SIGTERM or a failure. Traffic
+goes to 127.0.0.1 only; every load run is bounded by --duration (and a hard timeout).
+
+Adding a scenario: a Lua script in bench/wrk/ (method, body, expected status) and one Scenario(...)
+line in SCENARIOS below; `seed` gives the script whatever the database must hold (see README.md).
+"""
+
+import argparse
+import dataclasses
+import http.client
+import json
+import os
+import random
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WRK_DIR = os.path.join(ROOT, "bench", "wrk")
+DEFAULT_BINARY = os.path.join(ROOT, "build", "release", "almanac")
+
+PORT_RANGE = (12000, 19999)  # below 32768, apart from the API tests' 20000-32767
+READY_DEADLINE_S = 30.0
+STOP_DEADLINE_S = 15.0
+HTTP_TIMEOUT_S = 30.0
+WRK_TIMEOUT = "5s"           # wrk's per-request timeout: slower answers count as errors
+WRK_SLACK_S = 60.0           # a wrk run is killed if it outlives --duration by this much
+RSS_SAMPLE_S = 0.05
+HASH_SAMPLES = 5             # sequential logins timed to measure seconds per argon2id hash
+
+ALMANAC_THREADS = 2          # I/O threads of Almanac ...
+NGINX_WORKERS = 2            # ... and worker processes of nginx: the same, on this 2-core box
+
+BENCH_USER = {"username": "benchuser", "email": "bench@example.com",
+              "password": "Bench-password-1"}
+
+
+# --- scenarios -----------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Scenario:
+    """One load scenario.
+
+    name         the table's row name
+    script       file in bench/wrk/: method and body of the request (its own expected status is
+                 only the default for running wrk by hand: the runner passes `expect`)
+    path         Almanac's path (the reference is always asked for `/`); `{NAME}` is replaced
+                 by the script environment's NAME, e.g. "/api/events/{BENCH_EVENT_ID}/"
+    expect       the status Almanac must answer (the reference always answers 200)
+    connections  wrk -c for this scenario; None: the --connections flag
+    seed         optional callable(seed: Seed) -> {env var: value} for the Lua script and the
+                 path, run once before the scenario (create the rows it reads, pick ids, ...);
+                 seed.port, seed.access, seed.refresh, seed.user_id and seed.request(...) help
+    login_rate   True: also print logins/s next to cores / seconds-per-hash
+    """
+    name: str
+    script: str
+    path: str
+    expect: int = 200
+    connections: int | None = None
+    seed: object = None
+    login_rate: bool = False
+    what: str = ""
+
+
+SCENARIOS = [
+    Scenario("healthz", "healthz.lua", "/healthz",
+             what="transport baseline: GET /healthz (one DB query)"),
+    Scenario("refresh", "refresh.lua", "/api/auth/refresh/",
+             what="JWT verify + DB read + JWT sign"),
+    Scenario("login", "login.lua", "/api/auth/login/", connections=8, login_rate=True,
+             what="argon2id verify on the hash pool + 2 JWT signs"),
+]
+
+
+# --- small helpers -------------------------------------------------------------------------------
+
+class SetupError(Exception):
+    """The benchmark could not be set up (exit status 2)."""
+
+
+def log(message):
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def pick_free_port(taken=()):
+    for _ in range(500):
+        port = random.randint(*PORT_RANGE)
+        if port in taken:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise SetupError(f"no free port in {PORT_RANGE}")
+
+
+def tail(path, lines=40):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def ensure_debian_packages(packages):
+    """Installs the Debian packages that are missing; says nothing when all are present."""
+    missing = []
+    for package in packages:
+        status = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package],
+                                capture_output=True, text=True).stdout
+        if status != "install ok installed":
+            missing.append(package)
+    if not missing:
+        return
+    prefix = []
+    if os.geteuid() != 0:
+        if not shutil.which("sudo"):
+            raise SetupError(f"missing Debian packages {missing}: run as root, or install them")
+        prefix = ["sudo"]
+    log(f"installing Debian packages: {' '.join(missing)}")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for command in (["apt-get", "update", "-qq"],
+                    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing]):
+        done = subprocess.run(prefix + command, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+        if done.returncode != 0:
+            raise SetupError(f"{' '.join(command)} failed:\n{done.stderr}")
+
+
+def http_request(port, method, path, body=None, token=None, connection=None):
+    """One request to 127.0.0.1:port; returns (status, parsed JSON or raw bytes)."""
+    own = connection is None
+    conn = connection or http.client.HTTPConnection("127.0.0.1", port, timeout=HTTP_TIMEOUT_S)
+    try:
+        headers = {}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        conn.request(method, path, body=data, headers=headers)
+        response = conn.getresponse()
+        raw = response.read()
+        try:
+            return response.status, json.loads(raw) if raw else None
+        except ValueError:
+            return response.status, raw
+    finally:
+        if own:
+            conn.close()
+
+
+def wait_ready(port, path, process, log_path, expect_status):
+    deadline = time.monotonic() + READY_DEADLINE_S
+    last = None
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SetupError(f"process exited with status {process.returncode} before answering "
+                             f"on port {port}:\n{tail(log_path)}")
+        try:
+            status, _ = http_request(port, "GET", path)
+            if status == expect_status:
+                return
+            last = f"status {status}"
+        except OSError as error:
+            last = str(error)
+        time.sleep(0.05)
+    raise SetupError(f"nothing answered {expect_status} on 127.0.0.1:{port}{path} within "
+                     f"{READY_DEADLINE_S:.0f}s (last: {last}):\n{tail(log_path)}")
+
+
+# --- the processes we start ----------------------------------------------------------------------
+
+class Child:
+    """A process we started in its own session (process group); stop() ends it and its group."""
+
+    def __init__(self, name, argv, log_path, env=None, stop_signal=signal.SIGTERM):
+        self.name = name
+        self.log_path = log_path
+        self.stop_signal = stop_signal
+        with open(log_path, "ab") as out:
+            self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+                                            stderr=subprocess.STDOUT, env=env,
+                                            start_new_session=True)
+        self.pid = self.process.pid
+
+    def stop(self):
+        if self.process.poll() is None:
+            try:
+                os.kill(self.pid, self.stop_signal)
+                self.process.wait(timeout=STOP_DEADLINE_S)
+            except subprocess.TimeoutExpired:
+                log(f"{self.name} (pid {self.pid}) ignored {self.stop_signal.name}; killing it")
+            except ProcessLookupError:
+                pass
+        # Whatever is left of its process group (nginx workers after a killed master).
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if self.process.poll() is None:
+            self.process.wait(timeout=STOP_DEADLINE_S)
+
+
+NGINX_CONF = """\
+# Generated by bench/run.py: the reference, one trivial HTTP exchange. Deleted after the run.
+worker_processes {workers};
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{
+    worker_connections 1024;
+}}
+http {{
+    access_log off;
+    # Like Almanac, never close a keep-alive connection after N requests (nginx's default is
+    # 1000), so that both are measured on the same open connections.
+    keepalive_requests 1000000000;
+    client_body_temp_path {dir}/client_body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            default_type application/json;
+            return 200 '{{"ok":true}}';
+        }}
+    }}
+}}
+"""
+
+
+def start_nginx(workdir, port):
+    nginx_dir = os.path.join(workdir, "nginx")
+    os.makedirs(nginx_dir)
+    os.chmod(workdir, 0o755)  # nginx's workers run as nobody
+    os.chmod(nginx_dir, 0o755)
+    conf = os.path.join(nginx_dir, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(NGINX_CONF.format(workers=NGINX_WORKERS, dir=nginx_dir, port=port))
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    argv = [nginx, "-c", conf, "-p", nginx_dir, "-e", os.path.join(nginx_dir, "error.log"),
+            "-g", "daemon off;"]
+    check = subprocess.run(argv[:-2] + ["-t", "-q"], capture_output=True, text=True)
+    if check.returncode != 0:
+        raise SetupError(f"nginx -t refused the generated {conf}:\n{check.stderr}")
+    child = Child("nginx", argv, os.path.join(nginx_dir, "stdout.log"))
+    wait_ready(port, "/", child.process, os.path.join(nginx_dir, "error.log"), 200)
+    return child
+
+
+def start_almanac(binary, workdir, port):
+    data_dir = os.path.join(workdir, "almanac")
+    os.makedirs(data_dir, mode=0o700)
+    argv = [binary, "serve", "--listen", f"127.0.0.1:{port}",
+            "--database", f"sqlite:{data_dir}/almanac.db",
+            "--jwt-secret", secrets.token_hex(32), "--log-level", "warn",
+            "--threads", str(ALMANAC_THREADS)]
+    # A developer's ALMANAC_* variables must not change what is measured.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALMANAC_")}
+    log_path = os.path.join(data_dir, "almanac.log")
+    child = Child("almanac", argv, log_path, env=env)
+    wait_ready(port, "/healthz", child.process, log_path, 200)
+    return child
+
+
+# --- memory --------------------------------------------------------------------------------------
+
+def proc_status_kb(pid, field):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def reset_peak_rss(pid):
+    """Resets VmHWM to the current RSS (Linux: writing 5 to clear_refs); False when refused."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+class RssSampler:
+    """Samples VmRSS every RSS_SAMPLE_S while running; `peak_kb` is the largest seen, together
+    with VmHWM when it could be reset at start (so it covers spikes between samples)."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._hwm_reset = reset_peak_rss(pid)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            rss = proc_status_kb(self.pid, "VmRSS")
+            if rss:
+                self.peak_kb = max(self.peak_kb, rss)
+            self._stop.wait(RSS_SAMPLE_S)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        if self._hwm_reset:
+            self.peak_kb = max(self.peak_kb, proc_status_kb(self.pid, "VmHWM") or 0)
+        return False
+
+
+# --- seeding -------------------------------------------------------------------------------------
+
+class Seed:
+    """What the fresh database holds for the scripts: the seeded user and its tokens."""
+
+    def __init__(self, port):
+        self.port = port
+        status, body = http_request(port, "POST", "/api/auth/register/", BENCH_USER)
+        if status != 201:
+            raise SetupError(f"register answered {status}: {body!r}")
+        self.user_id = body["user"]["id"]
+        self.access = body["access"]
+        self.refresh = body["refresh"]
+        # Check the refresh scenario's request once before loading it.
+        status, body = http_request(port, "POST", "/api/auth/refresh/", {"refresh": self.refresh})
+        if status != 200:
+            raise SetupError(f"refresh answered {status}: {body!r}")
+
+    def request(self, method, path, body=None, token=None):
+        """One request to Almanac as the seeded user (token: the access token unless given);
+        returns (status, parsed JSON body)."""
+        return http_request(self.port, method, path, body, token=token or self.access)
+
+    def env(self):
+        return {"BENCH_ACCESS_TOKEN": self.access, "BENCH_REFRESH_TOKEN": self.refresh,
+                "BENCH_USERNAME": BENCH_USER["username"], "BENCH_PASSWORD": BENCH_USER["password"]}
+
+    def seconds_per_hash(self, samples=HASH_SAMPLES):
+        """Median wall time of `samples` sequential logins on one idle keep-alive connection:
+        one argon2id verification each, plus an HTTP exchange that is negligible beside it."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT_S)
+        body = {"username": BENCH_USER["username"], "password": BENCH_USER["password"]}
+        times = []
+        try:
+            http_request(self.port, "POST", "/api/auth/login/", body, connection=conn)  # warm
+            for _ in range(samples):
+                start = time.perf_counter()
+                status, answer = http_request(self.port, "POST", "/api/auth/login/", body,
+                                              connection=conn)
+                times.append(time.perf_counter() - start)
+                if status != 200:
+                    raise SetupError(f"login answered {status}: {answer!r}")
+        finally:
+            conn.close()
+        return statistics.median(times)
+
+
+# --- wrk -----------------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class WrkRun:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    unexpected: int
+    errors: int
+    statuses: dict
+    peak_rss_kb: int | None = None
+
+
+def run_wrk(args, workdir, label, port, path, script, connections, env, expect=None):
+    result_path = os.path.join(workdir, f"wrk-{label}.json")
+    output_path = os.path.join(workdir, f"wrk-{label}.out")
+    if os.path.exists(result_path):
+        os.unlink(result_path)
+    argv = ["wrk", f"-t{args.wrk_threads}", f"-c{connections}", f"-d{args.duration}s",
+            "--timeout", WRK_TIMEOUT, "-s", os.path.join(WRK_DIR, script),
+            f"http://127.0.0.1:{port}{path}"]
+    run_env = dict(os.environ, **env, BENCH_RESULT=result_path)
+    if expect is not None:
+        run_env["BENCH_EXPECT"] = str(expect)
+    else:
+        run_env.pop("BENCH_EXPECT", None)
+    with open(output_path, "wb") as out:
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+                                   stderr=subprocess.STDOUT, env=run_env, start_new_session=True)
+        try:
+            process.wait(timeout=args.duration + WRK_SLACK_S)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    if process.returncode != 0 or not os.path.exists(result_path):
+        raise SetupError(f"wrk ({' '.join(argv)}) exited with {process.returncode} and no "
+                         f"result:\n{tail(output_path)}")
+    with open(result_path) as f:
+        result = json.load(f)
+    errors = result["errors"]
+    socket_errors = errors["connect"] + errors["read"] + errors["write"] + errors["timeout"]
+    latency = result["latency_us"]["percentiles"]
+    return WrkRun(rps=result["requests"] / (result["duration_us"] / 1e6),
+                  p50_ms=latency["50"] / 1000.0, p99_ms=latency["99"] / 1000.0,
+                  requests=result["requests"], unexpected=result["unexpected"],
+                  errors=socket_errors, statuses=result["statuses"])
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+def median(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def summarize(runs):
+    return {
+        "rps_median": round(median([r.rps for r in runs]), 1),
+        "p50_ms": round(median([r.p50_ms for r in runs]), 3),
+        "p99_ms": round(median([r.p99_ms for r in runs]), 3),
+        "rps": [round(r.rps, 1) for r in runs],
+        "requests": sum(r.requests for r in runs),
+        "unexpected": sum(r.unexpected for r in runs),
+        "socket_errors": sum(r.errors for r in runs),
+        "statuses": merge_statuses(runs),
+    }
+
+
+def merge_statuses(runs):
+    merged = {}
+    for run in runs:
+        for status, count in run.statuses.items():
+            merged[status] = merged.get(status, 0) + count
+    return merged
+
+
+def run_scenario(args, workdir, scenario, ports, almanac, seed):
+    connections = scenario.connections or args.connections
+    env = seed.env()
+    if scenario.seed is not None:
+        env.update(scenario.seed(seed))
+    path = scenario.path.format_map(env)  # "/api/events/{BENCH_EVENT_ID}/" -> a seeded id
+    result = {"scenario": scenario.name, "path": path, "connections": connections,
+              "measures": scenario.what}
+    if scenario.login_rate:
+        result["seconds_per_hash"] = seed.seconds_per_hash()
+    reference, ours = [], []
+    for round_number in range(1, args.rounds + 1):
+        log(f"{scenario.name}: round {round_number}/{args.rounds}: nginx")
+        reference.append(run_wrk(args, workdir, f"{scenario.name}-{round_number}-nginx",
+                                 ports["nginx"], "/", scenario.script, connections, env,
+                                 expect=200))
+        log(f"{scenario.name}: round {round_number}/{args.rounds}: almanac")
+        with RssSampler(almanac.pid) as sampler:
+            run = run_wrk(args, workdir, f"{scenario.name}-{round_number}-almanac",
+                          ports["almanac"], path, scenario.script, connections, env,
+                          expect=scenario.expect)
+        run.peak_rss_kb = sampler.peak_kb
+        ours.append(run)
+        if almanac.process.poll() is not None:
+            raise SetupError(f"almanac exited with {almanac.process.returncode} during "
+                             f"{scenario.name}:\n{tail(almanac.log_path)}")
+    result["almanac"] = summarize(ours)
+    result["nginx"] = summarize(reference)
+    result["ratio"] = round(result["almanac"]["rps_median"] / result["nginx"]["rps_median"], 3)
+    result["rss_peak_kb"] = max(r.peak_rss_kb or 0 for r in ours)
+    if scenario.login_rate:
+        cores = os.cpu_count() or 1
+        theoretical = cores / result["seconds_per_hash"]
+        result["cores"] = cores
+        result["seconds_per_hash"] = round(result["seconds_per_hash"], 5)
+        result["logins_per_s_theoretical"] = round(theoretical, 1)
+        result["login_efficiency"] = round(result["almanac"]["rps_median"] / theoretical, 3)
+    result["ok"] = all(side["unexpected"] == 0 and side["socket_errors"] == 0
+                       for side in (result["almanac"], result["nginx"]))
+    return result
+
+
+def fmt_rps(value):
+    return f"{value:,.0f}"
+
+
+def fmt_ms(side):
+    return f"{side['p50_ms']:.2f} / {side['p99_ms']:.2f}"
+
+
+def print_report(args, results, idle_rss_kb, settings):
+    rows = [("scenario", "conns", "Almanac req/s", "nginx req/s", "ratio",
+             "Almanac p50/p99 ms", "nginx p50/p99 ms", "peak RSS", "status")]
+    for r in results:
+        bad = []
+        for side in ("almanac", "nginx"):
+            if r[side]["unexpected"]:
+                bad.append(f"{side}: {r[side]['unexpected']} unexpected {r[side]['statuses']}")
+            if r[side]["socket_errors"]:
+                bad.append(f"{side}: {r[side]['socket_errors']} socket errors")
+        rows.append((r["scenario"], str(r["connections"]), fmt_rps(r["almanac"]["rps_median"]),
+                     fmt_rps(r["nginx"]["rps_median"]), f"{r['ratio']:.2f}",
+                     fmt_ms(r["almanac"]), fmt_ms(r["nginx"]),
+                     f"{r['rss_peak_kb'] / 1024:.1f} MB", "ok" if r["ok"] else "FAIL"))
+        r["_problems"] = bad
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    numeric = {1, 2, 3, 4, 7}
+    lines = []
+    for index, row in enumerate(rows):
+        cells = [cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i])
+                 for i, cell in enumerate(row)]
+        lines.append("  ".join(cells).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    print()
+    print(f"Almanac vs nginx: {settings}")
+    print(f"ratio = Almanac req/s / nginx req/s (medians of {args.rounds} rounds, A B A B ...); "
+          f"latency = median over rounds of each round's p50 and p99")
+    print("\n".join(lines))
+    print(f"Almanac RSS idle after start: {idle_rss_kb / 1024:.1f} MB; peak RSS = max during "
+          "the scenario's Almanac runs")
+    for r in results:
+        if "logins_per_s_theoretical" in r:
+            print(f"{r['scenario']}: {r['almanac']['rps_median']:,.1f} logins/s vs theoretical "
+                  f"{r['cores']} cores / {r['seconds_per_hash'] * 1000:.1f} ms per hash = "
+                  f"{r['logins_per_s_theoretical']:,.1f}/s ({r['login_efficiency']:.2f}x; "
+                  f"seconds per hash = median of {HASH_SAMPLES} sequential logins)")
+        for problem in r.pop("_problems"):
+            print(f"FAIL {r['scenario']}: {problem}")
+    print()
+    for r in results:
+        print("BENCH " + json.dumps(r, sort_keys=True, separators=(",", ":")))
+    sys.stdout.flush()
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (10)")
+    parser.add_argument("--connections", type=int, default=64,
+                        help="wrk -c for scenarios that set none (64; login uses 8)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="reference/Almanac pairs per scenario (3)")
+    parser.add_argument("--wrk-threads", type=int, default=1, help="wrk -t (1)")
+    parser.add_argument("--scenarios", default="",
+                        help="comma-separated subset of: " + ", ".join(s.name for s in SCENARIOS))
+    parser.add_argument("--binary", default=DEFAULT_BINARY,
+                        help="the Almanac binary (build/release/almanac)")
+    args = parser.parse_args(argv)
+    if not 1 <= args.duration <= 600:
+        parser.error("--duration must be 1..600 seconds")
+    if not 1 <= args.connections <= 1000:
+        parser.error("--connections must be 1..1000")
+    if not 1 <= args.rounds <= 20:
+        parser.error("--rounds must be 1..20")
+    if not 1 <= args.wrk_threads <= args.connections:
+        parser.error("--wrk-threads must be 1..connections")
+    names = [n.strip() for n in args.scenarios.split(",") if n.strip()]
+    known = {s.name: s for s in SCENARIOS}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        parser.error(f"unknown scenario(s) {unknown}; known: {', '.join(known)}")
+    args.selected = [known[n] for n in names] if names else list(SCENARIOS)
+    return args
+
+
+def raise_on_signal(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv):
+    args = parse_args(argv)
+    # Ctrl-C, SIGTERM and SIGHUP unwind through the finally blocks below (SIGINT is installed
+    # explicitly: a shell starts background jobs with it ignored).
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, raise_on_signal)
+    if not os.access(args.binary, os.X_OK):
+        log(f"{args.binary} is not an executable: build it with `make build`")
+        return 2
+    children = []
+    workdir = tempfile.mkdtemp(prefix="almanac-bench-")
+    keep_workdir = False
+    try:
+        ensure_debian_packages(["nginx-light", "wrk"])
+        nginx_port = pick_free_port()
+        almanac_port = pick_free_port(taken={nginx_port})
+        children.append(start_nginx(workdir, nginx_port))
+        almanac = start_almanac(args.binary, workdir, almanac_port)
+        children.append(almanac)
+        time.sleep(0.5)  # let start-up settle before reading the idle RSS
+        idle_rss_kb = proc_status_kb(almanac.pid, "VmRSS") or 0
+        seed = Seed(almanac_port)
+        ports = {"nginx": nginx_port, "almanac": almanac_port}
+        cores = os.cpu_count()
+        own = ", ".join(f"{s.name} -c{s.connections}" for s in args.selected if s.connections)
+        settings = (f"wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}s "
+                    f"--timeout {WRK_TIMEOUT}{f' ({own})' if own else ''}, {args.rounds} rounds; "
+                    f"Almanac --threads {ALMANAC_THREADS}, nginx worker_processes "
+                    f"{NGINX_WORKERS}; wrk and both servers on this machine's {cores} cores")
+        log(settings)
+        load_before = os.getloadavg()[0]
+        results = [run_scenario(args, workdir, s, ports, almanac, seed) for s in args.selected]
+        load_after = os.getloadavg()[0]
+        # Other work on the box (a build, a test run) takes cores from whichever side runs: the
+        # alternation spreads it over both, but the reader should know it was there.
+        settings += (f"; load average (1 min) {load_before:.2f} before, {load_after:.2f} after "
+                     f"(the load itself adds about {1 + args.wrk_threads + ALMANAC_THREADS})")
+        for r in results:
+            r.update(duration_s=args.duration, rounds=args.rounds, wrk_threads=args.wrk_threads,
+                     rss_idle_kb=idle_rss_kb, loadavg_before=round(load_before, 2),
+                     loadavg_after=round(load_after, 2))
+        print_report(args, results, idle_rss_kb, settings)
+        return 0 if all(r["ok"] for r in results) else 1
+    except SetupError as error:
+        log(f"setup failed: {error}")
+        keep_workdir = True
+        return 2
+    except KeyboardInterrupt:
+        log("interrupted; stopping what was started")
+        return 130
+    finally:
+        # A second Ctrl-C must not cut the clean-up short.
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)
+        for child in reversed(children):
+            try:
+                child.stop()
+            except Exception as error:  # keep stopping the others
+                log(f"stopping {child.name} (pid {child.pid}) failed: {error}")
+        if keep_workdir:
+            log(f"logs kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

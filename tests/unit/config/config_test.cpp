@@ -1,0 +1,494 @@
+#include "config/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace almanac::config {
+namespace {
+
+using std::chrono::seconds;
+using Args = std::vector<std::string>;
+using Env = std::map<std::string, std::string>;
+
+const std::string kSecret32(32, 'k');
+
+// The ConfigError message of load_config(args, env); fails the test when nothing is thrown.
+std::string config_error(const Args& args, const Env& env = {}) {
+  try {
+    load_config(args, env);
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+  ADD_FAILURE() << "load_config did not throw ConfigError";
+  return {};
+}
+
+// --- parse_duration -----------------------------------------------------------------------------
+
+TEST(ParseDuration, AcceptsEachUnit) {
+  EXPECT_EQ(parse_duration("30s"), seconds(30));
+  EXPECT_EQ(parse_duration("15m"), seconds(15 * 60));
+  EXPECT_EQ(parse_duration("1h"), seconds(3600));
+  EXPECT_EQ(parse_duration("7d"), seconds(7 * 86400));
+  EXPECT_EQ(parse_duration("1s"), seconds(1));
+}
+
+TEST(ParseDuration, AcceptsUpToTenYears) {
+  EXPECT_EQ(parse_duration("3650d"), seconds(3650LL * 86400));
+  EXPECT_EQ(parse_duration("315360000s"), seconds(315360000));
+  EXPECT_EQ(parse_duration("3651d"), std::nullopt);
+  EXPECT_EQ(parse_duration("315360001s"), std::nullopt);
+}
+
+class ParseDurationRejects : public testing::TestWithParam<std::string_view> {};
+
+TEST_P(ParseDurationRejects, WithNullopt) {
+  EXPECT_EQ(parse_duration(GetParam()), std::nullopt) << "'" << GetParam() << "'";
+}
+
+INSTANTIATE_TEST_SUITE_P(Malformed, ParseDurationRejects,
+                         testing::Values("", "s", "m", "0s", "0d", "5x", "5S", "1.5h", "-1s", "+1s",
+                                         "10", " 1s", "1s ", "1 s", "s1", "1ms", "1hh", "0x10s",
+                                         "18446744073709551616s",  // 2^64
+                                         "99999999999999999999999999d",
+                                         "9223372036854775807s",  // fits int64, not ten years
+                                         "5124095576030431d"),    // d * 86400 wraps uint64
+                         [](const testing::TestParamInfo<std::string_view>& info) {
+                           return "Case" + std::to_string(info.index);
+                         });
+
+// --- parse_byte_size ----------------------------------------------------------------------------
+
+TEST(ParseByteSize, PlainNumberIsBytes) {
+  EXPECT_EQ(parse_byte_size("8192"), 8192u);
+  EXPECT_EQ(parse_byte_size("0"), 0u);
+  EXPECT_EQ(parse_byte_size("1B"), 1u);
+}
+
+TEST(ParseByteSize, BinaryUnitsInEverySpelling) {
+  EXPECT_EQ(parse_byte_size("8K"), 8u * 1024);
+  EXPECT_EQ(parse_byte_size("8KB"), 8u * 1024);
+  EXPECT_EQ(parse_byte_size("8KiB"), 8u * 1024);
+  EXPECT_EQ(parse_byte_size("1M"), 1024u * 1024);
+  EXPECT_EQ(parse_byte_size("1MB"), 1024u * 1024);
+  EXPECT_EQ(parse_byte_size("19MiB"), 19u * 1024 * 1024);
+  EXPECT_EQ(parse_byte_size("2G"), 2ULL * 1024 * 1024 * 1024);
+  EXPECT_EQ(parse_byte_size("2GB"), 2ULL * 1024 * 1024 * 1024);
+  EXPECT_EQ(parse_byte_size("2GiB"), 2ULL * 1024 * 1024 * 1024);
+}
+
+class ParseByteSizeRejects : public testing::TestWithParam<std::string_view> {};
+
+TEST_P(ParseByteSizeRejects, WithNullopt) {
+  EXPECT_EQ(parse_byte_size(GetParam()), std::nullopt) << "'" << GetParam() << "'";
+}
+
+INSTANTIATE_TEST_SUITE_P(Malformed, ParseByteSizeRejects,
+                         testing::Values("", "KiB", "B", "8 KiB", " 8", "8kib", "8kb", "8TiB",
+                                         "8iB", "1.5MiB", "-1", "+1", "8KiBs", "0x10",
+                                         "99999999999999999999999",  // beyond uint64
+                                         "1000000GiB", "18014398509481984KiB"),
+                         [](const testing::TestParamInfo<std::string_view>& info) {
+                           return "Case" + std::to_string(info.index);
+                         });
+
+// --- load_config: defaults ----------------------------------------------------------------------
+
+TEST(LoadConfig, DefaultsWithoutFlagsOrEnvironment) {
+  const Config config = load_config({}, {});
+  EXPECT_EQ(config.command, "serve");
+  EXPECT_EQ(config.listen_host, "127.0.0.1");
+  EXPECT_EQ(config.listen_port, 8000);
+  EXPECT_EQ(config.database, "sqlite:data/almanac.db");
+  EXPECT_EQ(config.sqlite_path, "data/almanac.db");
+  EXPECT_EQ(config.access_token_lifetime, seconds(900));
+  EXPECT_EQ(config.refresh_token_lifetime, seconds(7 * 24 * 3600));
+  EXPECT_EQ(config.jwt_secret, std::nullopt);
+  EXPECT_EQ(config.log_format, util::LogFormat::kText);
+  EXPECT_EQ(config.log_level, util::LogLevel::kInfo);
+  EXPECT_EQ(config.durability, Durability::kFull);
+  EXPECT_EQ(config.max_header_bytes, 8u * 1024);
+  EXPECT_EQ(config.max_body_bytes, 1024u * 1024);
+  EXPECT_EQ(config.header_timeout, seconds(10));
+  EXPECT_EQ(config.body_timeout, seconds(30));
+  EXPECT_EQ(config.idle_timeout, seconds(60));
+  EXPECT_EQ(config.shutdown_grace, seconds(30));
+  EXPECT_EQ(config.hash_queue, 64u);
+  EXPECT_EQ(config.argon2_iterations, 2u);
+  EXPECT_EQ(config.argon2_memory_bytes, 19u * 1024 * 1024);
+}
+
+TEST(LoadConfig, ThreadCountsDefaultToTheNumberOfCores) {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const Config config = load_config({}, {});
+  EXPECT_EQ(config.threads, cores);
+  EXPECT_EQ(config.hash_threads, cores);
+}
+
+// --- load_config: commands ----------------------------------------------------------------------
+
+TEST(LoadConfig, ServeCommandIsAccepted) { EXPECT_EQ(load_config({"serve"}, {}).command, "serve"); }
+
+TEST(LoadConfig, MigrateCommandIsAccepted) {
+  EXPECT_EQ(load_config({"migrate"}, {}).command, "migrate");
+}
+
+TEST(LoadConfig, CommandMayBeFollowedByFlags) {
+  const Config config = load_config({"migrate", "--database", "sqlite:/tmp/a.db"}, {});
+  EXPECT_EQ(config.command, "migrate");
+  EXPECT_EQ(config.sqlite_path, "/tmp/a.db");
+}
+
+TEST(LoadConfig, UnknownCommandIsRejected) {
+  const std::string message = config_error({"frobnicate"});
+  EXPECT_NE(message.find("frobnicate"), std::string::npos) << message;
+}
+
+TEST(LoadConfig, CommandAfterFlagsIsRejected) {
+  const std::string message = config_error({"--threads", "2", "migrate"});
+  EXPECT_NE(message.find("migrate"), std::string::npos) << message;
+}
+
+TEST(LoadConfig, SecondPositionalArgumentIsRejected) {
+  EXPECT_NE(config_error({"serve", "migrate"}).find("migrate"), std::string::npos);
+}
+
+// --- load_config: flags -------------------------------------------------------------------------
+
+TEST(LoadConfig, FlagWithSeparateValue) {
+  const Config config = load_config({"--listen", "0.0.0.0:9000"}, {});
+  EXPECT_EQ(config.listen_host, "0.0.0.0");
+  EXPECT_EQ(config.listen_port, 9000);
+}
+
+TEST(LoadConfig, FlagWithEqualsValue) {
+  const Config config = load_config({"--listen=0.0.0.0:9001"}, {});
+  EXPECT_EQ(config.listen_host, "0.0.0.0");
+  EXPECT_EQ(config.listen_port, 9001);
+}
+
+TEST(LoadConfig, EqualsValueKeepsLaterEqualsSigns) {
+  const std::string secret = "abc=def=" + std::string(30, 'x');
+  EXPECT_EQ(load_config({"--jwt-secret=" + secret}, {}).jwt_secret, secret);
+}
+
+TEST(LoadConfig, LaterFlagWinsOverEarlierOne) {
+  EXPECT_EQ(load_config({"--threads", "2", "--threads=3"}, {}).threads, 3u);
+}
+
+TEST(LoadConfig, EveryFlagIsApplied) {
+  const Config config = load_config({"--database",
+                                     "sqlite:/var/lib/almanac/db.sqlite",
+                                     "--threads",
+                                     "4",
+                                     "--log-format",
+                                     "json",
+                                     "--log-level",
+                                     "debug",
+                                     "--jwt-secret",
+                                     kSecret32,
+                                     "--access-token-lifetime",
+                                     "5m",
+                                     "--refresh-token-lifetime",
+                                     "2d",
+                                     "--max-header-bytes",
+                                     "16KiB",
+                                     "--max-body-bytes",
+                                     "2MiB",
+                                     "--header-timeout",
+                                     "5s",
+                                     "--body-timeout",
+                                     "1m",
+                                     "--idle-timeout",
+                                     "2m",
+                                     "--shutdown-grace",
+                                     "10s",
+                                     "--hash-threads",
+                                     "3",
+                                     "--hash-queue",
+                                     "128",
+                                     "--argon2-iterations",
+                                     "3",
+                                     "--argon2-memory",
+                                     "64MiB",
+                                     "--durability",
+                                     "normal"},
+                                    {});
+  EXPECT_EQ(config.database, "sqlite:/var/lib/almanac/db.sqlite");
+  EXPECT_EQ(config.sqlite_path, "/var/lib/almanac/db.sqlite");
+  EXPECT_EQ(config.threads, 4u);
+  EXPECT_EQ(config.log_format, util::LogFormat::kJson);
+  EXPECT_EQ(config.log_level, util::LogLevel::kDebug);
+  EXPECT_EQ(config.jwt_secret, kSecret32);
+  EXPECT_EQ(config.access_token_lifetime, seconds(300));
+  EXPECT_EQ(config.refresh_token_lifetime, seconds(2 * 86400));
+  EXPECT_EQ(config.max_header_bytes, 16u * 1024);
+  EXPECT_EQ(config.max_body_bytes, 2u * 1024 * 1024);
+  EXPECT_EQ(config.header_timeout, seconds(5));
+  EXPECT_EQ(config.body_timeout, seconds(60));
+  EXPECT_EQ(config.idle_timeout, seconds(120));
+  EXPECT_EQ(config.shutdown_grace, seconds(10));
+  EXPECT_EQ(config.hash_threads, 3u);
+  EXPECT_EQ(config.hash_queue, 128u);
+  EXPECT_EQ(config.argon2_iterations, 3u);
+  EXPECT_EQ(config.argon2_memory_bytes, 64u * 1024 * 1024);
+  EXPECT_EQ(config.durability, Durability::kNormal);
+}
+
+TEST(LoadConfig, EveryLogLevelIsAccepted) {
+  EXPECT_EQ(load_config({"--log-level", "debug"}, {}).log_level, util::LogLevel::kDebug);
+  EXPECT_EQ(load_config({"--log-level", "info"}, {}).log_level, util::LogLevel::kInfo);
+  EXPECT_EQ(load_config({"--log-level", "warn"}, {}).log_level, util::LogLevel::kWarn);
+  EXPECT_EQ(load_config({"--log-level", "error"}, {}).log_level, util::LogLevel::kError);
+}
+
+TEST(LoadConfig, TextLogFormatAndFullDurabilityAreAccepted) {
+  const Config config = load_config({"--log-format", "text", "--durability", "full"},
+                                    {{"ALMANAC_LOG_FORMAT", "json"}});
+  EXPECT_EQ(config.log_format, util::LogFormat::kText);
+  EXPECT_EQ(config.durability, Durability::kFull);
+}
+
+TEST(LoadConfig, JwtSecretOfExactly32BytesIsAccepted) {
+  EXPECT_EQ(load_config({"--jwt-secret", kSecret32}, {}).jwt_secret, kSecret32);
+}
+
+TEST(LoadConfig, BracketedIpv6ListenAddressLosesItsBrackets) {
+  const Config config = load_config({"--listen", "[::1]:8080"}, {});
+  EXPECT_EQ(config.listen_host, "::1");
+  EXPECT_EQ(config.listen_port, 8080);
+}
+
+TEST(LoadConfig, HostNameAndExtremePortsAreAccepted) {
+  const Config low = load_config({"--listen", "localhost:1"}, {});
+  EXPECT_EQ(low.listen_host, "localhost");
+  EXPECT_EQ(low.listen_port, 1);
+  const Config high = load_config({"--listen", "my-host.example:65535"}, {});
+  EXPECT_EQ(high.listen_host, "my-host.example");
+  EXPECT_EQ(high.listen_port, 65535);
+}
+
+// --- load_config: environment -------------------------------------------------------------------
+
+TEST(LoadConfig, EnvironmentVariablesAreRead) {
+  const Config config = load_config({}, {{"ALMANAC_LISTEN", "10.0.0.1:7000"},
+                                         {"ALMANAC_DATABASE", "sqlite:/srv/a.db"},
+                                         {"ALMANAC_JWT_SECRET", kSecret32},
+                                         {"ALMANAC_ACCESS_TOKEN_LIFETIME", "1h"},
+                                         {"ALMANAC_LOG_LEVEL", "warn"}});
+  EXPECT_EQ(config.listen_host, "10.0.0.1");
+  EXPECT_EQ(config.listen_port, 7000);
+  EXPECT_EQ(config.sqlite_path, "/srv/a.db");
+  EXPECT_EQ(config.jwt_secret, kSecret32);
+  EXPECT_EQ(config.access_token_lifetime, seconds(3600));
+  EXPECT_EQ(config.log_level, util::LogLevel::kWarn);
+}
+
+TEST(LoadConfig, FlagsWinOverEnvironment) {
+  const Config config =
+      load_config({"--listen", "127.0.0.1:9999", "--threads=2"},
+                  {{"ALMANAC_LISTEN", "10.0.0.1:7000"}, {"ALMANAC_THREADS", "8"}});
+  EXPECT_EQ(config.listen_host, "127.0.0.1");
+  EXPECT_EQ(config.listen_port, 9999);
+  EXPECT_EQ(config.threads, 2u);
+}
+
+TEST(LoadConfig, EnvironmentAppliesWhereNoFlagOverrides) {
+  const Config config = load_config({"--threads", "2"}, {{"ALMANAC_LISTEN", "10.0.0.1:7000"}});
+  EXPECT_EQ(config.listen_port, 7000);
+  EXPECT_EQ(config.threads, 2u);
+}
+
+TEST(LoadConfig, UnrelatedOrMisspelledVariablesAreIgnored) {
+  const Config config = load_config(
+      {}, {{"almanac_listen", "10.0.0.1:7000"}, {"LISTEN", "10.0.0.1:7000"}, {"ALMANAC_X", "1"}});
+  EXPECT_EQ(config.listen_port, 8000);
+}
+
+TEST(LoadConfig, BadEnvironmentValueIsRejectedNamingTheVariable) {
+  const std::string message = config_error({}, {{"ALMANAC_LISTEN", "nonsense"}});
+  EXPECT_NE(message.find("ALMANAC_LISTEN"), std::string::npos) << message;
+}
+
+TEST(LoadConfig, PostgresqlInEnvironmentIsNotSupportedYet) {
+  const std::string message = config_error({}, {{"ALMANAC_DATABASE", "postgresql://db/almanac"}});
+  EXPECT_NE(message.find("not supported yet"), std::string::npos) << message;
+}
+
+// --- load_config: errors ------------------------------------------------------------------------
+
+TEST(LoadConfig, UnknownFlagIsRejected) {
+  const std::string message = config_error({"--no-such-flag", "1"});
+  EXPECT_NE(message.find("--no-such-flag"), std::string::npos) << message;
+}
+
+TEST(LoadConfig, UnknownFlagWithEqualsIsRejectedByName) {
+  const std::string message = config_error({"--colour=red"});
+  EXPECT_NE(message.find("--colour"), std::string::npos) << message;
+  EXPECT_EQ(message.find("red"), std::string::npos) << message;
+}
+
+TEST(LoadConfig, BareDoubleDashIsRejected) { config_error({"--"}); }
+
+TEST(LoadConfig, SingleDashFlagIsRejected) {
+  EXPECT_NE(config_error({"-t", "2"}).find("-t"), std::string::npos);
+}
+
+TEST(LoadConfig, MissingValueIsRejected) {
+  const std::string message = config_error({"--listen"});
+  EXPECT_NE(message.find("--listen"), std::string::npos) << message;
+  EXPECT_NE(message.find("needs a value"), std::string::npos) << message;
+}
+
+TEST(LoadConfig, EmptyEqualsValueIsRejected) { config_error({"--threads="}); }
+
+TEST(LoadConfig, ShortJwtSecretIsRejected) {
+  const std::string message = config_error({"--jwt-secret", std::string(31, 'k')});
+  EXPECT_NE(message.find("--jwt-secret"), std::string::npos) << message;
+  EXPECT_NE(message.find("32"), std::string::npos) << message;
+  EXPECT_EQ(message.find(std::string(31, 'k')), std::string::npos) << "secret leaked: " << message;
+}
+
+TEST(LoadConfig, PostgresqlUrlIsNotSupportedYet) {
+  for (const std::string url : {"postgresql://user@localhost/almanac", "postgres://localhost/a"}) {
+    const std::string message = config_error({"--database", url});
+    EXPECT_NE(message.find("not supported yet"), std::string::npos) << message;
+    EXPECT_NE(message.find("--database"), std::string::npos) << message;
+  }
+}
+
+TEST(LoadConfig, DatabaseWithoutSqlitePrefixOrPathIsRejected) {
+  EXPECT_NE(config_error({"--database", "mysql://x"}).find("sqlite:PATH"), std::string::npos);
+  EXPECT_NE(config_error({"--database", "data/almanac.db"}).find("sqlite:PATH"), std::string::npos);
+  EXPECT_NE(config_error({"--database", "sqlite:"}).find("sqlite:PATH"), std::string::npos);
+}
+
+TEST(LoadConfig, ThreadsOutOfRangeOrNotANumberAreRejected) {
+  for (const std::string value : {"0", "257", "-1", "abc", "2.5", "", " 2"}) {
+    const std::string message = config_error({"--threads", value});
+    EXPECT_NE(message.find("--threads"), std::string::npos) << "'" << value << "': " << message;
+  }
+  EXPECT_EQ(load_config({"--threads", "256"}, {}).threads, 256u);
+  EXPECT_EQ(load_config({"--threads", "1"}, {}).threads, 1u);
+}
+
+TEST(LoadConfig, BadLogFormatIsRejected) {
+  const std::string message = config_error({"--log-format", "xml"});
+  EXPECT_NE(message.find("--log-format"), std::string::npos) << message;
+  EXPECT_NE(message.find("xml"), std::string::npos) << message;
+  config_error({"--log-format", "JSON"});
+}
+
+TEST(LoadConfig, BadLogLevelIsRejected) { config_error({"--log-level", "verbose"}); }
+
+TEST(LoadConfig, BadDurabilityIsRejected) { config_error({"--durability", "off"}); }
+
+class LoadConfigRejectsListen : public testing::TestWithParam<std::string_view> {};
+
+TEST_P(LoadConfigRejectsListen, NamingTheFlag) {
+  const std::string message = config_error({"--listen", std::string(GetParam())});
+  EXPECT_NE(message.find("--listen"), std::string::npos) << message;
+}
+
+INSTANTIATE_TEST_SUITE_P(BadHostPort, LoadConfigRejectsListen,
+                         testing::Values("127.0.0.1",        // no port
+                                         "127.0.0.1:",       // empty port
+                                         ":8000",            // no host
+                                         "127.0.0.1:0",      // port 0
+                                         "127.0.0.1:65536",  // just too big
+                                         "127.0.0.1:70000",  // port 70000
+                                         "127.0.0.1:-1", "127.0.0.1:80a", "127.0.0.1:+80",
+                                         "bad host:80", "evil/host:80", ""),
+                         [](const testing::TestParamInfo<std::string_view>& info) {
+                           return "Case" + std::to_string(info.index);
+                         });
+
+TEST(LoadConfig, BadDurationsAreRejected) {
+  EXPECT_NE(config_error({"--access-token-lifetime", "15"}).find("--access-token-lifetime"),
+            std::string::npos);
+  EXPECT_NE(config_error({"--refresh-token-lifetime=0d"}).find("--refresh-token-lifetime"),
+            std::string::npos);
+  config_error({"--header-timeout", "1.5s"});
+  config_error({"--body-timeout", "-1s"});
+  config_error({"--idle-timeout", "1w"});
+  config_error({"--shutdown-grace", ""});
+}
+
+TEST(LoadConfig, ByteSizesBelowTheMinimumAreRejected) {
+  EXPECT_NE(config_error({"--max-header-bytes", "1023"}).find("--max-header-bytes"),
+            std::string::npos);
+  EXPECT_EQ(load_config({"--max-header-bytes", "1KiB"}, {}).max_header_bytes, 1024u);
+  config_error({"--max-body-bytes", "1000"});
+  config_error({"--max-body-bytes", "lots"});
+  config_error({"--argon2-memory", "18MiB"});
+  EXPECT_EQ(load_config({"--argon2-memory", "19MiB"}, {}).argon2_memory_bytes, 19u * 1024 * 1024);
+}
+
+TEST(LoadConfig, CountsOutsideTheirRangesAreRejected) {
+  config_error({"--hash-threads", "0"});
+  config_error({"--hash-threads", "65"});
+  config_error({"--hash-queue", "0"});
+  config_error({"--hash-queue", "100001"});
+  config_error({"--argon2-iterations", "1"});
+  config_error({"--argon2-iterations", "101"});
+  EXPECT_EQ(load_config({"--hash-threads", "64"}, {}).hash_threads, 64u);
+  EXPECT_EQ(load_config({"--hash-queue", "100000"}, {}).hash_queue, 100000u);
+  EXPECT_EQ(load_config({"--argon2-iterations", "100"}, {}).argon2_iterations, 100u);
+}
+
+// --- usage --------------------------------------------------------------------------------------
+
+TEST(Usage, ListsCommandsAndEveryFlag) {
+  const std::string text = usage();
+  for (const std::string_view word : {"serve",
+                                      "migrate",
+                                      "ALMANAC_",
+                                      "--listen",
+                                      "--database",
+                                      "--threads",
+                                      "--log-format",
+                                      "--log-level",
+                                      "--jwt-secret",
+                                      "--access-token-lifetime",
+                                      "--refresh-token-lifetime",
+                                      "--max-header-bytes",
+                                      "--max-body-bytes",
+                                      "--header-timeout",
+                                      "--body-timeout",
+                                      "--idle-timeout",
+                                      "--shutdown-grace",
+                                      "--hash-threads",
+                                      "--hash-queue",
+                                      "--argon2-iterations",
+                                      "--argon2-memory",
+                                      "--durability"}) {
+    EXPECT_NE(text.find(word), std::string::npos) << word;
+  }
+}
+
+TEST(Usage, EveryListedFlagIsAccepted) {
+  // Each "  --name" line of the usage text names a flag load_config knows: an unknown one would
+  // be rejected as "unknown flag", a known one with a bad value as "invalid value".
+  const std::string text = usage();
+  std::size_t flags = 0;
+  for (std::size_t at = text.find("\n  --"); at != std::string::npos;
+       at = text.find("\n  --", at + 1)) {
+    const std::size_t start = at + 5;
+    const std::size_t end = text.find(' ', start);
+    const std::string name = text.substr(start, end - start);
+    const std::string message = config_error({"--" + name + "=\x01"});
+    EXPECT_EQ(message.find("unknown flag"), std::string::npos) << message;
+    ++flags;
+  }
+  EXPECT_GE(flags, 19u);
+}
+
+}  // namespace
+}  // namespace almanac::config
