@@ -52,7 +52,7 @@ clean:
 BENCH_ARGS ?=
 MICRO_ARGS ?=
 bench:
-	@bench/install-deps.sh libbenchmark-dev
+	@tools/install-deps.sh libbenchmark-dev
 	@$(MAKE) --no-print-directory build
 	@cmake --preset release -DALMANAC_BENCH=ON >/dev/null
 	cmake --build --preset release -j $(JOBS) --target micro_benches

@@ -10,7 +10,7 @@ namespace almanac::auth {
 // (m=19 MiB, t=2, p=1), which is also the floor PasswordHasher accepts.
 struct PasswordPolicy {
   unsigned long long ops_limit = 2;
-  std::size_t mem_limit_bytes = 19 * 1024 * 1024;
+  std::size_t mem_limit_bytes = std::size_t{19} * 1024 * 1024;
 };
 
 // Hashes and checks passwords with argon2id (libsodium's crypto_pwhash_str_alg, ARGON2ID13),
@@ -21,7 +21,7 @@ class PasswordHasher {
  public:
   // The smallest costs accepted, OWASP's argon2id minimum.
   static constexpr unsigned long long kMinOpsLimit = 2;
-  static constexpr std::size_t kMinMemLimitBytes = 19 * 1024 * 1024;
+  static constexpr std::size_t kMinMemLimitBytes = std::size_t{19} * 1024 * 1024;
 
   // Starts libsodium and hashes a random password for dummy_hash(). Throws std::invalid_argument if
   // policy.ops_limit < kMinOpsLimit or policy.mem_limit_bytes < kMinMemLimitBytes (or either

@@ -150,7 +150,7 @@ const std::vector<Option>& options() {
        [](Config& c, auto f, const auto& v) { set_count(c.argon2_iterations, f, v, 2, 100); }},
       {"argon2-memory", "argon2id memory cost, at least 19MiB (19MiB)",
        [](Config& c, auto f, const auto& v) {
-         set_bytes(c.argon2_memory_bytes, f, v, 19 * 1024 * 1024);
+         set_bytes(c.argon2_memory_bytes, f, v, std::size_t{19} * 1024 * 1024);
        }},
       {"durability", "full (fsync before every acknowledgement) | normal (full)",
        [](Config& c, auto f, const auto& v) {
@@ -219,7 +219,7 @@ std::optional<std::size_t> parse_byte_size(std::string_view text) {
   else if (unit == "K" || unit == "KB" || unit == "KiB")
     factor = 1024;
   else if (unit == "M" || unit == "MB" || unit == "MiB")
-    factor = 1024 * 1024;
+    factor = 1024ULL * 1024;
   else if (unit == "G" || unit == "GB" || unit == "GiB")
     factor = 1024ULL * 1024 * 1024;
   else

@@ -31,8 +31,8 @@ struct Config {
   std::chrono::seconds access_token_lifetime{15 * 60};
   std::chrono::seconds refresh_token_lifetime{7 * 24 * 3600};
 
-  std::size_t max_header_bytes = 8 * 1024;
-  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_header_bytes = std::size_t{8} * 1024;
+  std::size_t max_body_bytes = std::size_t{1024} * 1024;
   std::chrono::seconds header_timeout{10};
   std::chrono::seconds body_timeout{30};
   std::chrono::seconds idle_timeout{60};
@@ -41,7 +41,7 @@ struct Config {
   unsigned hash_threads = 1;  // argon2id workers; default: number of cores
   std::size_t hash_queue = 64;
   unsigned long long argon2_iterations = 2;
-  std::size_t argon2_memory_bytes = 19 * 1024 * 1024;
+  std::size_t argon2_memory_bytes = std::size_t{19} * 1024 * 1024;
 
   Durability durability = Durability::kFull;
 };

@@ -33,7 +33,7 @@ std::string load_or_create_secret(const std::filesystem::path& directory) {
   randombytes_buf(random.data(), random.size());
   std::array<char, 65> hex{};
   sodium_bin2hex(hex.data(), hex.size(), random.data(), random.size());
-  const std::string secret(hex.data(), 64);
+  std::string secret(hex.data(), 64);
 
   // O_EXCL: if another process created it meanwhile, we fail rather than overwrite its key.
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

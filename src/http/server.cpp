@@ -110,6 +110,17 @@ std::string_view trim(std::string_view text) {
   return text;
 }
 
+// The client went away, or was too slow: there is nobody to answer.
+bool is_disconnect(const beast::error_code& ec) {
+  return ec == beast::error::timeout || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+         ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message;
+}
+
+Error payload_too_large() {
+  return Error(ErrorCode::kPayloadTooLarge, "The request body is too large.", "payload_too_large");
+}
+
 // The size of the header block as sent: request line, fields, and their line endings.
 std::size_t header_size(const bhttp::request_parser<bhttp::string_body>::value_type& header) {
   std::size_t size = header.method_string().size() + header.target().size() + 12;
@@ -392,17 +403,13 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
       break;
     }
     if (ec == bhttp::error::body_limit) {
-      // Content-Length above the limit: refused before a byte of the body is read.
-      const Error refusal(ErrorCode::kPayloadTooLarge, "The request body is too large.",
-                          "payload_too_large");
+      // Content-Length above the limit: Beast says so with the header, before a byte of the body
+      // is read.
+      const Error refusal = payload_too_large();
       co_await refuse(stream, refusal);
       break;
     }
-    if (ec == beast::error::timeout || ec == asio::error::eof ||
-        ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
-        ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) {
-      break;
-    }
+    if (is_disconnect(ec)) break;
     if (ec) {
       {
         const Error refusal(ErrorCode::kInvalidArgument, "Malformed HTTP request.", "bad_request");
@@ -426,14 +433,6 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
       }
       break;
     }
-    if (const auto length = parser.content_length(); length && *length > options.max_body_bytes) {
-      {
-        const Error refusal(ErrorCode::kPayloadTooLarge, "The request body is too large.",
-                            "payload_too_large");
-        co_await refuse(stream, refusal);
-      }
-      break;
-    }
     if (!parser.is_done()) {
       if (iequals(parser.get()[bhttp::field::expect], "100-continue")) {
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -444,18 +443,12 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
       stream.expires_after(options.body_timeout);
       co_await bhttp::async_read(stream, buffer, parser,
                                  asio::redirect_error(asio::use_awaitable, ec));
-      if (ec == bhttp::error::body_limit) {
-        {
-          const Error refusal(ErrorCode::kPayloadTooLarge, "The request body is too large.",
-                              "payload_too_large");
-          co_await refuse(stream, refusal);
-        }
+      if (ec == bhttp::error::body_limit) {  // a chunked body grew past the limit
+        const Error refusal = payload_too_large();
+        co_await refuse(stream, refusal);
         break;
       }
-      if (ec == beast::error::timeout || ec == asio::error::eof ||
-          ec == asio::error::connection_reset || ec == bhttp::error::partial_message) {
-        break;
-      }
+      if (is_disconnect(ec)) break;
       if (ec) {
         {
           const Error refusal(ErrorCode::kInvalidArgument, "Malformed HTTP request body.",

@@ -239,7 +239,7 @@ void SqliteStore::run_group(std::vector<Job>& jobs) {
   std::vector<std::exception_ptr> outcomes(jobs.size());
   std::vector<std::size_t> pending;  // jobs applied in the open transaction
 
-  const auto fail_pending = [&](std::exception_ptr error) {
+  const auto fail_pending = [&](const std::exception_ptr& error) {
     for (const std::size_t i : pending) outcomes[i] = error;
     pending.clear();
   };

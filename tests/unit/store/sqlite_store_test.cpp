@@ -30,6 +30,7 @@
 #include "domain/user.hpp"
 #include "store/sqlite/sqlite_db.hpp"
 #include "store/store.hpp"
+#include "support/temp_dir.hpp"
 
 namespace almanac::store {
 namespace {
@@ -67,26 +68,7 @@ struct Engine {
 // Names the engine in test listings and failure messages.
 void PrintTo(const Engine& engine, std::ostream* out) { *out << engine.name; }
 
-// A fresh directory under the system's temporary directory, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "almanac-store-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using almanac::test_support::TempDir;
 
 // SQLite: a database file in a temporary directory of its own.
 class SqliteTestDatabase final : public TestDatabase {
