@@ -12,6 +12,7 @@
 #include "config/secret.hpp"
 #include "http/server.hpp"
 #include "service/auth_service.hpp"
+#include "service/event_service.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "util/log.hpp"
 #include "util/worker_pool.hpp"
@@ -57,7 +58,8 @@ int serve(const almanac::config::Config& config, almanac::store::Store& store,
   almanac::service::AuthService auth(store, jwt, hasher, hash_pool,
                                      {config.access_token_lifetime, config.refresh_token_lifetime},
                                      unix_now);
-  almanac::api::Services services{auth, store};
+  almanac::service::EventService events(store, config.max_batch);
+  almanac::api::Services services{auth, events, store};
   almanac::http::Router router;
   almanac::api::add_routes(router, services);
 

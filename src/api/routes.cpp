@@ -1,8 +1,14 @@
 #include "api/routes.hpp"
 
+#include <optional>
+#include <utility>
+
 #include "api/auth_api.hpp"
+#include "api/error_details.hpp"
+#include "api/events_api.hpp"
 #include "api/system_api.hpp"
 #include "domain/error.hpp"
+#include "http/error_response.hpp"
 
 namespace almanac::api {
 
@@ -56,7 +62,20 @@ boost::asio::awaitable<http::Response> handle(const http::Router& router,
     }
     request.set_user(auth.authenticate(bearer_token(request)));
   }
-  co_return co_await match.route->handler(request);
+  // An error carrying domain details (the overlapping events of a 409, the items of a batch) is
+  // rendered here, where the api's JSON shapes are known; every other error goes on to the
+  // transport's single handler (which also logs internal errors). No co_await in a catch block: the
+  // error is kept and rendered after.
+  std::optional<Error> detailed;
+  try {
+    co_return co_await match.route->handler(request);
+  } catch (Error& error) {
+    if (!error.details.has_value() || error.code() == ErrorCode::kInternal) throw;
+    detailed = std::move(error);
+  }
+  boost::json::object body = http::error_body(*detailed);
+  append_error_details(detailed->details, body);
+  co_return http::error_response(*detailed, std::move(body));
 }
 
 }  // namespace
@@ -66,6 +85,15 @@ void add_routes(http::Router& routes, Services& services) {
   routes.add(Verb::post, "/api/auth/login/", bind(auth_api::login, services), kPublic);
   routes.add(Verb::post, "/api/auth/refresh/", bind(auth_api::refresh, services), kPublic);
   routes.add(Verb::post, "/api/auth/logout/", bind(auth_api::logout, services), kPublic);
+
+  // The literal batch/ before {id}/, which would not match it anyway ({id} is digits only).
+  routes.add(Verb::get, "/api/events/", bind(events_api::list, services));
+  routes.add(Verb::post, "/api/events/", bind(events_api::create, services));
+  routes.add(Verb::post, "/api/events/batch/", bind(events_api::batch, services));
+  routes.add(Verb::get, "/api/events/{id}/", bind(events_api::get, services));
+  routes.add(Verb::put, "/api/events/{id}/", bind(events_api::update, services));
+  routes.add(Verb::patch, "/api/events/{id}/", bind(events_api::update, services));
+  routes.add(Verb::delete_, "/api/events/{id}/", bind(events_api::remove, services));
 
   routes.add(Verb::get, "/healthz", bind(system_api::health, services), kPublic);
   routes.add(Verb::get, "/api/schema/", bind(system_api::schema, services), kPublic);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "service/auth_service.hpp"
+#include "service/event_service.hpp"
 #include "store/store.hpp"
 
 namespace almanac::api {
@@ -8,6 +9,7 @@ namespace almanac::api {
 // What the handlers call: one service per resource.
 struct Services {
   service::AuthService& auth;
+  service::EventService& events;
   store::Store& store;  // health checks only; use cases go through services
 };
 

@@ -152,6 +152,8 @@ const std::vector<Option>& options() {
        [](Config& c, auto f, const auto& v) {
          set_bytes(c.argon2_memory_bytes, f, v, std::size_t{19} * 1024 * 1024);
        }},
+      {"max-batch", "most events in one batch create, else 413 (1000)",
+       [](Config& c, auto f, const auto& v) { set_count(c.max_batch, f, v, 1, 100000); }},
       {"durability", "full (fsync before every acknowledgement) | normal (full)",
        [](Config& c, auto f, const auto& v) {
          if (v == "full")

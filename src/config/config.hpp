@@ -44,6 +44,8 @@ struct Config {
   std::size_t argon2_memory_bytes = std::size_t{19} * 1024 * 1024;
 
   Durability durability = Durability::kFull;
+
+  std::size_t max_batch = 1000;  // events in one POST /api/events/batch/
 };
 
 // A bad flag, environment variable or value; main() prints what() and exits with status 2.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <any>
 #include <exception>
 #include <map>
 #include <optional>
@@ -51,6 +52,11 @@ class Error : public std::exception {
 
   // Extra headers the response must carry (e.g. Allow on a 405).
   std::vector<std::pair<std::string, std::string>> headers;
+
+  // Domain data the body must carry besides the message, e.g. the overlapping events of a 409
+  // (domain::Conflicts) or the per-item errors of a batch (domain::BatchErrors). The api layer
+  // renders it; the status still comes from the code alone.
+  std::any details;
 
  private:
   ErrorCode code_;

@@ -43,6 +43,11 @@ const char* default_reason(ErrorCode code) {
   return "internal";
 }
 
+// The whole body of every 500: the cause is never sent.
+boost::json::object internal_body() {
+  return boost::json::object{{"error", "Internal error."}, {"code", "internal"}};
+}
+
 }  // namespace
 
 Status status_of(ErrorCode code) {
@@ -79,8 +84,8 @@ Status status_of(ErrorCode code) {
   return Status::internal_server_error;
 }
 
-Response error_response(const domain::Error& error) {
-  if (error.code() == ErrorCode::kInternal) return internal_error_response();
+boost::json::object error_body(const domain::Error& error) {
+  if (error.code() == ErrorCode::kInternal) return internal_body();
   boost::json::object body;
   const std::string& reason = error.reason();
   const std::string code = reason.empty() ? std::string(default_reason(error.code())) : reason;
@@ -100,6 +105,15 @@ Response error_response(const domain::Error& error) {
       body["fields"] = std::move(fields);
     }
   }
+  return body;
+}
+
+Response error_response(const domain::Error& error) {
+  return error_response(error, error_body(error));
+}
+
+Response error_response(const domain::Error& error, boost::json::object body) {
+  if (error.code() == ErrorCode::kInternal) return internal_error_response();
   Response response = json_response(status_of(error.code()), body);
   if (error.retry_after) response.with_header("Retry-After", std::to_string(*error.retry_after));
   if (error.code() == ErrorCode::kUnauthenticated) {
@@ -110,8 +124,7 @@ Response error_response(const domain::Error& error) {
 }
 
 Response internal_error_response() {
-  return json_response(Status::internal_server_error,
-                       boost::json::object{{"error", "Internal error."}, {"code", "internal"}});
+  return json_response(Status::internal_server_error, internal_body());
 }
 
 }  // namespace almanac::http

@@ -7,6 +7,11 @@
 #include <string>
 #include <string_view>
 
+#include <span>
+#include <vector>
+
+#include "domain/event.hpp"
+#include "domain/event_view.hpp"
 #include "domain/user.hpp"
 
 // The storage contract, in domain types only: no engine's types or semantics pass through it.
@@ -30,6 +35,27 @@ class StoreReader {
 
   // True when the refresh token with this jti was revoked (logged out).
   virtual bool is_token_revoked(std::string_view jti) = 0;
+
+  // The event `id` with `user`'s role on it, or nullopt when it does not exist or `user` takes
+  // no part in it (the two are not told apart).
+  virtual std::optional<domain::EventView> find_event_for(domain::UserId user,
+                                                          domain::EventId id) = 0;
+
+  // One page of the events `user` takes part in, filtered and ordered as `query` says, and how
+  // many match in all. Its cost grows with the user's own events, never with other users'.
+  virtual domain::EventPage list_events(domain::UserId user,
+                                        const domain::EventListQuery& query) = 0;
+
+  // Everyone taking part in event `id`.
+  virtual std::vector<domain::UserId> participants_of(domain::EventId id) = 0;
+
+  // The events other than `exclude` that any of `users` takes part in and whose times overlap
+  // [start, end) strictly (see domain::overlaps). Describes at most kMaxConflictsListed of those
+  // `viewer` takes part in, ordered by start time, and counts them all. Uses an interval index:
+  // the cost does not grow with the number of events stored.
+  virtual domain::Conflicts find_conflicts(std::span<const domain::UserId> users,
+                                           domain::Timestamp start, domain::Timestamp end,
+                                           domain::EventId exclude, domain::UserId viewer) = 0;
 };
 
 // Changes, valid inside one write transaction; everything done through one StoreWriter in one
@@ -46,6 +72,16 @@ class StoreWriter : public StoreReader {
   // Records that the refresh token `jti` of `user` (valid until `expires_at`, Unix seconds) is
   // revoked. Returns false when it already was.
   virtual bool revoke_token(std::string_view jti, domain::UserId user, std::int64_t expires_at) = 0;
+
+  // Stores a new event owned by `owner` (who becomes its OWNER participant), at version 1.
+  virtual domain::Event insert_event(domain::UserId owner, const domain::EventFields& fields) = 0;
+
+  // Replaces the fields of event `id` and sets its version.
+  virtual void update_event(domain::EventId id, const domain::EventFields& fields,
+                            std::int64_t version) = 0;
+
+  // Deletes event `id` and its participants.
+  virtual void delete_event(domain::EventId id) = 0;
 };
 
 class Store {

@@ -33,6 +33,22 @@ Statement& Statement::bind_null(int index) {
   return *this;
 }
 
+namespace {
+int parameter_index(sqlite3_stmt* stmt, const char* name) {
+  const int index = sqlite3_bind_parameter_index(stmt, name);
+  if (index == 0) throw SqliteError(SQLITE_RANGE, std::string("sqlite: no parameter ") + name);
+  return index;
+}
+}  // namespace
+
+Statement& Statement::bind(const char* name, std::int64_t value) {
+  return bind(parameter_index(stmt_.get(), name), value);
+}
+
+Statement& Statement::bind(const char* name, std::string_view value) {
+  return bind(parameter_index(stmt_.get(), name), value);
+}
+
 bool Statement::step() {
   const int rc = sqlite3_step(stmt_.get());
   if (rc == SQLITE_ROW) return true;
@@ -99,6 +115,15 @@ Connection::Use Connection::prepare(std::string_view sql) {
   auto it = statements_.find(sql);
   if (it == statements_.end()) {
     it = statements_.emplace(sql, std::make_unique<Statement>(db_.get(), sql)).first;
+  }
+  return Use(*it->second);
+}
+
+Connection::Use Connection::prepare_dynamic(const std::string& sql) {
+  auto it = dynamic_statements_.find(sql);
+  if (it == dynamic_statements_.end()) {
+    auto statement = std::make_unique<Statement>(db_.get(), sql);
+    it = dynamic_statements_.emplace(sql, std::move(statement)).first;
   }
   return Use(*it->second);
 }

@@ -34,6 +34,9 @@ class Statement {
   Statement& bind(int index, std::int64_t value);
   Statement& bind(int index, std::string_view value);
   Statement& bind_null(int index);
+  // Binds the named parameter (":name"); the statement must contain it.
+  Statement& bind(const char* name, std::int64_t value);
+  Statement& bind(const char* name, std::string_view value);
 
   // Advances; true while a row is available. Throws SqliteError on failure.
   bool step();
@@ -77,6 +80,9 @@ class Connection {
     Statement& statement_;
   };
   Use prepare(std::string_view sql);
+  // The same for SQL assembled at run time from fixed fragments (never from input: values are
+  // always bound); cached by content.
+  Use prepare_dynamic(const std::string& sql);
 
   std::int64_t last_insert_rowid() const;
   int changes() const;
@@ -86,6 +92,7 @@ class Connection {
  private:
   std::unique_ptr<sqlite3, int (*)(sqlite3*)> db_;
   std::unordered_map<std::string_view, std::unique_ptr<Statement>> statements_;
+  std::unordered_map<std::string, std::unique_ptr<Statement>> dynamic_statements_;
 };
 
 // Throws SqliteError for `code` unless it is SQLITE_OK/ROW/DONE.

@@ -1,7 +1,9 @@
 #include "store/sqlite/sqlite_store.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
 
 #include "util/embedded.hpp"
 
@@ -95,7 +97,209 @@ class Session final : public StoreWriter {
     return db_.changes() > 0;
   }
 
+  std::optional<domain::EventView> find_event_for(domain::UserId user,
+                                                  domain::EventId id) override {
+    auto q = db_.prepare(
+        "SELECT e.id, e.owner_id, e.title, e.description, e.start_time, e.end_time, e.location, "
+        "e.is_recurring, e.recurrence_pattern, e.version, p.role "
+        "FROM event_participants p JOIN events e ON e.id = p.event_id "
+        "WHERE p.user_id = ?1 AND p.event_id = ?2");
+    q->bind(1, user).bind(2, id);
+    if (!q->step()) return std::nullopt;
+    return view_from(*q);
+  }
+
+  domain::EventPage list_events(domain::UserId user, const domain::EventListQuery& query) override {
+    // Fixed fragments chosen by which filters are present; every value is bound.
+    std::string where =
+        " FROM event_participants p JOIN events e ON e.id = p.event_id"
+        " WHERE p.user_id = :user";
+    if (query.role) where += " AND p.role = :role";
+    if (query.is_recurring) where += " AND e.is_recurring = :recurring";
+    if (query.start) where += " AND e.end_time > :start";
+    if (query.end) where += " AND e.start_time < :end";
+    if (query.q) {
+      where +=
+          " AND (instr(lower(e.title), :q) > 0 OR instr(lower(e.description), :q) > 0"
+          " OR instr(lower(e.location), :q) > 0)";
+    }
+    if (query.title) where += " AND instr(lower(e.title), :title) > 0";
+    const auto bind_filters = [&](Statement& s) {
+      s.bind(":user", user);
+      if (query.role) s.bind(":role", domain::to_string(*query.role));
+      if (query.is_recurring) s.bind(":recurring", std::int64_t{*query.is_recurring ? 1 : 0});
+      if (query.start) s.bind(":start", *query.start);
+      if (query.end) s.bind(":end", *query.end);
+      if (query.q) s.bind(":q", domain::username_key(*query.q));
+      if (query.title) s.bind(":title", domain::username_key(*query.title));
+    };
+
+    domain::EventPage page;
+    {
+      auto count = db_.prepare_dynamic("SELECT count(*)" + where);
+      bind_filters(*count);
+      if (count->step()) page.count = count->column_int(0);
+    }
+    if (page.count <= (query.page - 1) * query.page_size) return page;
+
+    const char* column = "e.id";
+    switch (query.order) {
+      case domain::EventOrder::kId:
+        column = "e.id";
+        break;
+      case domain::EventOrder::kStartTime:
+        column = "e.start_time";
+        break;
+      case domain::EventOrder::kEndTime:
+        column = "e.end_time";
+        break;
+      case domain::EventOrder::kTitle:
+        column = "e.title COLLATE NOCASE";
+        break;
+    }
+    const char* direction = query.descending ? " DESC" : "";
+    auto rows = db_.prepare_dynamic(
+        "SELECT e.id, e.owner_id, e.title, e.description, e.start_time, e.end_time, e.location, "
+        "e.is_recurring, e.recurrence_pattern, e.version, p.role" +
+        where + " ORDER BY " + column + direction + ", e.id" + direction +
+        " LIMIT :limit OFFSET :offset");
+    bind_filters(*rows);
+    rows->bind(":limit", query.page_size).bind(":offset", (query.page - 1) * query.page_size);
+    while (rows->step()) page.results.push_back(view_from(*rows));
+    return page;
+  }
+
+  std::vector<domain::UserId> participants_of(domain::EventId id) override {
+    auto q = db_.prepare("SELECT user_id FROM event_participants WHERE event_id = ?1");
+    q->bind(1, id);
+    std::vector<domain::UserId> users;
+    while (q->step()) users.push_back(q->column_int(0));
+    return users;
+  }
+
+  domain::Conflicts find_conflicts(std::span<const domain::UserId> users, domain::Timestamp start,
+                                   domain::Timestamp end, domain::EventId exclude,
+                                   domain::UserId viewer) override {
+    // The R*Tree narrows to the boxes of these users around [start, end); the exact strict
+    // overlap test runs on the events themselves.
+    auto q = db_.prepare(
+        "SELECT e.id, e.title, e.start_time, e.end_time, "
+        "  EXISTS (SELECT 1 FROM event_participants v WHERE v.user_id = :viewer "
+        "          AND v.event_id = e.id) "
+        "FROM participant_spans s "
+        "JOIN event_participants p ON p.id = s.id "
+        "JOIN events e ON e.id = p.event_id "
+        "WHERE s.min_user <= :user AND s.max_user >= :user "
+        "  AND s.first_hour <= :last_hour AND s.last_hour >= :first_hour "
+        "  AND e.start_time < :end AND e.end_time > :start AND e.start_time < e.end_time "
+        "  AND e.id != :exclude");
+    constexpr domain::Timestamp kHour = 3600000000;
+    domain::Conflicts conflicts;
+    if (start >= end) return conflicts;  // an empty range overlaps nothing (domain::overlaps)
+    std::map<domain::EventId, std::pair<domain::ConflictSummary, bool>> found;
+    for (const domain::UserId user : users) {
+      q->bind(":viewer", viewer)
+          .bind(":user", user)
+          .bind(":first_hour", start / kHour - 1)
+          .bind(":last_hour", end / kHour + 1)
+          .bind(":start", start)
+          .bind(":end", end)
+          .bind(":exclude", exclude);
+      while (q->step()) {
+        found.try_emplace(q->column_int(0),
+                          domain::ConflictSummary{q->column_int(0), q->column_text(1),
+                                                  q->column_int(2), q->column_int(3)},
+                          q->column_int(4) != 0);
+      }
+      q->reset();
+    }
+    conflicts.total = static_cast<std::int64_t>(found.size());
+    for (auto& [id, entry] : found) {
+      if (entry.second) conflicts.visible.push_back(std::move(entry.first));
+    }
+    std::sort(conflicts.visible.begin(), conflicts.visible.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.start_time, a.id) < std::tie(b.start_time, b.id);
+    });
+    if (conflicts.visible.size() > domain::kMaxConflictsListed) {
+      conflicts.visible.resize(domain::kMaxConflictsListed);
+    }
+    return conflicts;
+  }
+
+  domain::Event insert_event(domain::UserId owner, const domain::EventFields& fields) override {
+    const std::int64_t now = now_micros();
+    auto q = db_.prepare(
+        "INSERT INTO events (owner_id, title, description, start_time, end_time, location, "
+        "is_recurring, recurrence_pattern, version, created_at, updated_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9)");
+    q->bind(1, owner);
+    bind_fields(*q, fields, 2);
+    q->bind(9, now);
+    q->run();
+    const domain::EventId id = db_.last_insert_rowid();
+    auto p = db_.prepare(
+        "INSERT INTO event_participants (event_id, user_id, role) VALUES (?1, ?2, 'OWNER')");
+    p->bind(1, id).bind(2, owner);
+    p->run();
+    return domain::Event{id, fields, owner, 1};
+  }
+
+  void update_event(domain::EventId id, const domain::EventFields& fields,
+                    std::int64_t version) override {
+    auto q = db_.prepare(
+        "UPDATE events SET title = ?2, description = ?3, start_time = ?4, end_time = ?5, "
+        "location = ?6, is_recurring = ?7, recurrence_pattern = ?8, version = ?9, "
+        "updated_at = ?10 WHERE id = ?1");
+    q->bind(1, id);
+    bind_fields(*q, fields, 2);
+    q->bind(9, version).bind(10, now_micros());
+    q->run();
+  }
+
+  void delete_event(domain::EventId id) override {
+    auto participants = db_.prepare("DELETE FROM event_participants WHERE event_id = ?1");
+    participants->bind(1, id);
+    participants->run();
+    auto event = db_.prepare("DELETE FROM events WHERE id = ?1");
+    event->bind(1, id);
+    event->run();
+  }
+
  private:
+  // Binds title, description, start, end, location, is_recurring, pattern from index `first`.
+  static void bind_fields(Statement& s, const domain::EventFields& f, int first) {
+    s.bind(first, f.title)
+        .bind(first + 1, f.description)
+        .bind(first + 2, f.start_time)
+        .bind(first + 3, f.end_time)
+        .bind(first + 4, f.location)
+        .bind(first + 5, std::int64_t{f.is_recurring ? 1 : 0});
+    if (f.recurrence_pattern) {
+      s.bind(first + 6, *f.recurrence_pattern);
+    } else {
+      s.bind_null(first + 6);
+    }
+  }
+
+  // Columns: id, owner_id, title, description, start, end, location, is_recurring, pattern,
+  // version, role.
+  static domain::EventView view_from(Statement& row) {
+    domain::EventView view;
+    domain::Event& e = view.event;
+    e.id = row.column_int(0);
+    e.owner_id = row.column_int(1);
+    e.fields.title = row.column_text(2);
+    e.fields.description = row.column_text(3);
+    e.fields.start_time = row.column_int(4);
+    e.fields.end_time = row.column_int(5);
+    e.fields.location = row.column_text(6);
+    e.fields.is_recurring = row.column_int(7) != 0;
+    if (!row.column_is_null(8)) e.fields.recurrence_pattern = row.column_text(8);
+    e.version = row.column_int(9);
+    view.role = domain::parse_role(row.column_text(10)).value_or(domain::Role::kViewer);
+    return view;
+  }
+
   static domain::User user_from(Statement& row) {
     return domain::User{row.column_int(0), row.column_text(1), row.column_text(2),
                         row.column_int(3) != 0};

@@ -1,0 +1,69 @@
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string_view>
+
+#include "domain/event.hpp"
+#include "domain/event_view.hpp"
+#include "http/request.hpp"
+#include "service/event_service.hpp"
+
+// Events as the API reads and writes them: the seed's shapes, and the list's query string.
+namespace almanac::api {
+
+// Reads an event body ({"title", "description", "start_time", "end_time", "location",
+// "is_recurring", "recurrence_pattern"}) into a draft, judging nothing but JSON types, so that
+// domain::validate_event reports every problem at once:
+//  - a member absent from `body` stays absent in the draft;
+//  - JSON null goes to draft.null_members, except for recurrence_pattern, which may be null
+//    (recurrence_pattern_present with no value);
+//  - a member of the wrong JSON type goes to draft.type_errors: "Not a valid string." (title,
+//    description, location, recurrence_pattern), "Enter a valid date/time: ..." (start_time,
+//    end_time: a number is not a time we read), "Must be a valid boolean." (is_recurring, which
+//    must be a JSON true or false; "yes" or "true" are not).
+// `id` and `owner_id` are server-set and ignored, as are `change_reason` (kept by history, later)
+// and any unknown member. Raises nothing.
+domain::EventDraft read_event_draft(const boost::json::object& body);
+
+// The seed's event, members in this order: id, title, description, start_time, end_time (both
+// "YYYY-MM-DD HH:MM:SS" UTC), location, is_recurring, recurrence_pattern (string or null),
+// owner_id.
+boost::json::object event_json(const domain::Event& event);
+
+// event_json plus "role": the caller's role on it, "OWNER", "EDITOR" or "VIEWER".
+boost::json::object event_view_json(const domain::EventView& view);
+
+// {"id", "title", "start_time", "end_time"}: an event named in a 409, and a created batch item.
+boost::json::object conflict_json(const domain::ConflictSummary& conflict);
+
+// The query string of GET /api/events/, checked:
+//  - page (default 1) and page_size (default 10): positive decimal integers ("A valid positive
+//    integer is required."); a page_size above 100 is taken as 100; a page above kMaxPage is
+//    refused, so that no offset overflows;
+//  - start, end: times as domain::parse_time reads them (note that a `+` in a query string means a
+//    space: send an offset's plus sign as %2B); end must be after start when both are given;
+//  - q, title: substrings to look for; empty means no filter;
+//  - is_recurring: true, false, 1 or 0, in any case;
+//  - role: owner, editor or viewer, in any case;
+//  - ordering: id, start_time, end_time or title, optionally preceded by `-` for descending.
+// Other parameters are ignored. Raises Error{kInvalidArgument, "Invalid query parameters.",
+// "invalid"} with every bad parameter in fields.
+domain::EventListQuery read_list_query(const http::Request& request);
+
+// The largest page read_list_query accepts: (page - 1) * kMaxPageSize fits in an int64.
+inline constexpr std::int64_t kMaxPage =
+    std::numeric_limits<std::int64_t>::max() / domain::kMaxPageSize;
+
+// Reads the boolean query parameter `name` as true, false, 1 or 0 in any case; nullopt when it
+// is absent. Raises Error{kInvalidArgument, "Invalid query parameters."} naming it otherwise.
+std::optional<bool> read_bool_query(const http::Request& request, std::string_view name);
+
+// The options of POST /api/events/batch/: conflicts=reject or allow (any case; default allow) and
+// atomic as read_bool_query reads it (default false). Raises Error{kInvalidArgument, "Invalid
+// query parameters."} naming every bad one.
+service::BatchOptions read_batch_options(const http::Request& request);
+
+}  // namespace almanac::api
