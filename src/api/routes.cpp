@@ -6,6 +6,7 @@
 #include "api/auth_api.hpp"
 #include "api/error_details.hpp"
 #include "api/events_api.hpp"
+#include "api/sharing_api.hpp"
 #include "api/system_api.hpp"
 #include "domain/error.hpp"
 #include "http/error_response.hpp"
@@ -94,6 +95,13 @@ void add_routes(http::Router& routes, Services& services) {
   routes.add(Verb::put, "/api/events/{id}/", bind(events_api::update, services));
   routes.add(Verb::patch, "/api/events/{id}/", bind(events_api::update, services));
   routes.add(Verb::delete_, "/api/events/{id}/", bind(events_api::remove, services));
+
+  routes.add(Verb::post, "/api/events/{id}/share/", bind(sharing_api::share, services));
+  routes.add(Verb::get, "/api/events/{id}/permissions/", bind(sharing_api::list, services));
+  routes.add(Verb::put, "/api/events/{id}/permissions/{user_id}/",
+             bind(sharing_api::change_role, services));
+  routes.add(Verb::delete_, "/api/events/{id}/permissions/{user_id}/",
+             bind(sharing_api::remove, services));
 
   routes.add(Verb::get, "/healthz", bind(system_api::health, services), kPublic);
   routes.add(Verb::get, "/api/schema/", bind(system_api::schema, services), kPublic);

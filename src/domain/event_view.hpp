@@ -26,10 +26,10 @@ inline constexpr std::int64_t kMaxPageSize = 100;
 // GET /api/events/ as the store answers it: the caller's events (any role), filtered, ordered,
 // one page of them.
 struct EventListQuery {
-  std::int64_t page = 1;  // >= 1
+  std::int64_t page = 1;                      // >= 1
   std::int64_t page_size = kDefaultPageSize;  // 1..kMaxPageSize
-  std::optional<Timestamp> start;  // events overlapping [start, end): end_time > start
-  std::optional<Timestamp> end;    //                                  start_time < end
+  std::optional<Timestamp> start;             // events overlapping [start, end): end_time > start
+  std::optional<Timestamp> end;               //                                  start_time < end
   std::optional<std::string> q;      // case-insensitive substring of title, description, location
   std::optional<std::string> title;  // case-insensitive substring of title
   std::optional<bool> is_recurring;
@@ -42,6 +42,24 @@ struct EventPage {
   std::vector<EventView> results;
   std::int64_t count = 0;  // all matching events, every page
 };
+
+// Someone taking part in an event.
+struct Participant {
+  UserId user_id = 0;
+  std::string username;
+  Role role = Role::kViewer;
+};
+
+inline constexpr std::size_t kMaxShareEntries = 100;
+
+// One entry of POST /api/events/{id}/share/.
+struct ShareEntry {
+  UserId user_id = 0;
+  Role role = Role::kViewer;
+};
+
+// What the audit trail records about who takes part in an event.
+enum class AuditAction { kShared, kRoleChanged, kRemoved, kOwnershipTransferred };
 
 // One event that overlaps the one being written. Only events the caller takes part in are
 // described; the others are counted.

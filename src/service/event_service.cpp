@@ -3,6 +3,7 @@
 #include <functional>
 #include <variant>
 
+#include "service/access.hpp"
 #include "service/async.hpp"
 
 namespace almanac::service {
@@ -11,8 +12,6 @@ using domain::Error;
 using domain::ErrorCode;
 
 namespace {
-
-Error event_not_found() { return Error(ErrorCode::kNotFound, "Event not found", "not_found"); }
 
 Error conflict_error(domain::Conflicts conflicts) {
   Error error(ErrorCode::kConflict, "Event overlaps existing event(s)", "conflict");
@@ -26,18 +25,6 @@ domain::EventFields validated(const domain::EventDraft& draft, const domain::Eve
     throw Error(ErrorCode::kInvalidArgument, "Invalid event.", "invalid", std::move(*errors));
   }
   return std::get<domain::EventFields>(std::move(result));
-}
-
-// The event as `user` may change it: raises 404 for a stranger, 403 without the right.
-domain::EventView load_for(store::StoreReader& reader, const domain::User& user, domain::EventId id,
-                           domain::Action action) {
-  std::optional<domain::EventView> view = reader.find_event_for(user.id, id);
-  if (!view) throw event_not_found();
-  if (!domain::is_allowed(view->role, action)) {
-    throw Error(ErrorCode::kPermissionDenied, std::string(domain::denial_message(action)),
-                "permission_denied");
-  }
-  return std::move(*view);
 }
 
 }  // namespace
@@ -77,7 +64,7 @@ boost::asio::awaitable<domain::EventView> EventService::update(const domain::Use
   // other write can slip between the conflict check and the update.
   std::function<domain::EventView(store::StoreWriter&)> work =
       [&user, id, &draft, allow_conflicts](store::StoreWriter& writer) {
-        domain::EventView view = load_for(writer, user, id, domain::Action::kEdit);
+        domain::EventView view = require_access(writer, user, id, domain::Action::kEdit);
         domain::EventFields fields = validated(draft, &view.event.fields);
         if (fields == view.event.fields) return view;  // nothing changed, nothing recorded
         const bool moved = fields.start_time != view.event.fields.start_time ||
@@ -98,7 +85,7 @@ boost::asio::awaitable<domain::EventView> EventService::update(const domain::Use
 
 boost::asio::awaitable<void> EventService::remove(const domain::User& user, domain::EventId id) {
   std::function<void(store::StoreWriter&)> work = [&user, id](store::StoreWriter& writer) {
-    load_for(writer, user, id, domain::Action::kDelete);
+    require_access(writer, user, id, domain::Action::kDelete);
     writer.delete_event(id);
   };
   co_await write(store_, std::move(work));

@@ -4,10 +4,9 @@
 #include <exception>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
-
-#include <span>
 #include <vector>
 
 #include "domain/event.hpp"
@@ -49,6 +48,10 @@ class StoreReader {
   // Everyone taking part in event `id`.
   virtual std::vector<domain::UserId> participants_of(domain::EventId id) = 0;
 
+  // Everyone taking part in event `id` with their usernames and roles: the owner first, then in
+  // the order they joined.
+  virtual std::vector<domain::Participant> list_participants(domain::EventId id) = 0;
+
   // The events other than `exclude` that any of `users` takes part in and whose times overlap
   // [start, end) strictly (see domain::overlaps). Describes at most kMaxConflictsListed of those
   // `viewer` takes part in, ordered by start time, and counts them all. Uses an interval index:
@@ -82,6 +85,22 @@ class StoreWriter : public StoreReader {
 
   // Deletes event `id` and its participants.
   virtual void delete_event(domain::EventId id) = 0;
+
+  // Gives `user` the role `role` on event `id`, adding them when they take no part yet. Never
+  // makes an OWNER: use transfer_ownership.
+  virtual void set_participant(domain::EventId id, domain::UserId user, domain::Role role) = 0;
+
+  // Makes `new_owner` the OWNER of event `id` (added if needed) and the previous owner an
+  // EDITOR; the event has exactly one owner before and after.
+  virtual void transfer_ownership(domain::EventId id, domain::UserId new_owner) = 0;
+
+  // Removes `user` from event `id`. Returns false when they took no part in it.
+  virtual bool remove_participant(domain::EventId id, domain::UserId user) = 0;
+
+  // Appends to the audit trail: `actor` did `action` to `subject` on event `id` (with the role
+  // given, if any), now.
+  virtual void record_audit(domain::EventId id, domain::UserId actor, domain::AuditAction action,
+                            domain::UserId subject, std::optional<domain::Role> role) = 0;
 };
 
 class Store {

@@ -177,6 +177,21 @@ class Session final : public StoreWriter {
     return users;
   }
 
+  std::vector<domain::Participant> list_participants(domain::EventId id) override {
+    auto q = db_.prepare(
+        "SELECT p.user_id, u.username, p.role FROM event_participants p "
+        "JOIN users u ON u.id = p.user_id WHERE p.event_id = ?1 "
+        "ORDER BY p.role = 'OWNER' DESC, p.id");
+    q->bind(1, id);
+    std::vector<domain::Participant> participants;
+    while (q->step()) {
+      participants.push_back(
+          {q->column_int(0), q->column_text(1),
+           domain::parse_role(q->column_text(2)).value_or(domain::Role::kViewer)});
+    }
+    return participants;
+  }
+
   domain::Conflicts find_conflicts(std::span<const domain::UserId> users, domain::Timestamp start,
                                    domain::Timestamp end, domain::EventId exclude,
                                    domain::UserId viewer) override {
@@ -263,6 +278,67 @@ class Session final : public StoreWriter {
     auto event = db_.prepare("DELETE FROM events WHERE id = ?1");
     event->bind(1, id);
     event->run();
+  }
+
+  void set_participant(domain::EventId id, domain::UserId user, domain::Role role) override {
+    auto q = db_.prepare(
+        "INSERT INTO event_participants (event_id, user_id, role) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT (user_id, event_id) DO UPDATE SET role = excluded.role");
+    q->bind(1, id).bind(2, user).bind(3, domain::to_string(role));
+    q->run();
+  }
+
+  void transfer_ownership(domain::EventId id, domain::UserId new_owner) override {
+    // Demote first: the index one_owner_per_event holds at every statement.
+    auto demote = db_.prepare(
+        "UPDATE event_participants SET role = 'EDITOR' WHERE event_id = ?1 AND role = 'OWNER'");
+    demote->bind(1, id);
+    demote->run();
+    auto promote = db_.prepare(
+        "INSERT INTO event_participants (event_id, user_id, role) VALUES (?1, ?2, 'OWNER') "
+        "ON CONFLICT (user_id, event_id) DO UPDATE SET role = 'OWNER'");
+    promote->bind(1, id).bind(2, new_owner);
+    promote->run();
+    auto owner = db_.prepare("UPDATE events SET owner_id = ?2 WHERE id = ?1");
+    owner->bind(1, id).bind(2, new_owner);
+    owner->run();
+  }
+
+  bool remove_participant(domain::EventId id, domain::UserId user) override {
+    auto q = db_.prepare("DELETE FROM event_participants WHERE event_id = ?1 AND user_id = ?2");
+    q->bind(1, id).bind(2, user);
+    q->run();
+    return db_.changes() > 0;
+  }
+
+  void record_audit(domain::EventId id, domain::UserId actor, domain::AuditAction action,
+                    domain::UserId subject, std::optional<domain::Role> role) override {
+    const char* name = "shared";
+    switch (action) {
+      case domain::AuditAction::kShared:
+        name = "shared";
+        break;
+      case domain::AuditAction::kRoleChanged:
+        name = "role_changed";
+        break;
+      case domain::AuditAction::kRemoved:
+        name = "removed";
+        break;
+      case domain::AuditAction::kOwnershipTransferred:
+        name = "ownership_transferred";
+        break;
+    }
+    auto q = db_.prepare(
+        "INSERT INTO participant_audit (event_id, actor_id, action, subject_id, role, at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    q->bind(1, id).bind(2, actor).bind(3, std::string_view(name)).bind(4, subject);
+    if (role) {
+      q->bind(5, domain::to_string(*role));
+    } else {
+      q->bind_null(5);
+    }
+    q->bind(6, now_micros());
+    q->run();
   }
 
  private:
