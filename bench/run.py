@@ -21,6 +21,7 @@ line in SCENARIOS below; `seed` gives the script whatever the database must hold
 """
 
 import argparse
+import calendar
 import dataclasses
 import http.client
 import json
@@ -74,6 +75,10 @@ class Scenario:
                  path, run once before the scenario (create the rows it reads, pick ids, ...);
                  seed.port, seed.access, seed.refresh, seed.user_id and seed.request(...) help
     login_rate   True: also print logins/s next to cores / seconds-per-hash
+    before_run   optional callable(seed: Seed, env) -> {env var: value}, run before each Almanac
+                 run of the scenario (e.g. move the create scenario's time slots past the events
+                 the previous round stored)
+    items        events per request (a batch): also print items/s = items x req/s
     """
     name: str
     script: str
@@ -83,6 +88,109 @@ class Scenario:
     seed: object = None
     login_rate: bool = False
     what: str = ""
+    before_run: object = None
+    items: int = 0
+
+
+LIST_USER_EVENTS = 10_000     # event_list: the user's events, stored by batches of ...
+SEED_BATCH = 1_000            # ... this many (the default --max-batch)
+CREATE_FIRST_SLOT = 4_102_444_800  # event_create: 2100-01-01 00:00:00 UTC, far from other events
+CREATE_LAST_SLOT = 253_370_764_800 - 3600  # the last hour of 9999 (the API's latest time)
+UPDATE_DAY = "2099-06-01"     # event_update: the day its two slots are on (no other event there)
+
+
+def utc_text(seconds):
+    """Unix seconds as the API prints times: "YYYY-MM-DD HH:MM:SS" (UTC)."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seconds))
+
+
+def utc_seconds(text):
+    """The API's "YYYY-MM-DD HH:MM:SS" (UTC) as Unix seconds."""
+    return calendar.timegm(time.strptime(text, "%Y-%m-%d %H:%M:%S"))
+
+
+def realistic_events(count, rng, title="bench"):
+    """`count` event bodies spread over 2024-2026, starting 07:00-19:45 on the quarter hour,
+    30 min to 3 h long (they may overlap: the batch endpoint does not check by default)."""
+    first_day = 1_704_067_200  # 2024-01-01 00:00:00 UTC
+    events = []
+    for i in range(count):
+        start = first_day + rng.randrange(3 * 365 + 1) * 86400 + rng.randrange(28, 80) * 900
+        events.append({"title": f"{title} {i}", "description": "Seeded by bench/run.py",
+                       "start_time": utc_text(start),
+                       "end_time": utc_text(start + rng.randrange(2, 13) * 900),
+                       "location": rng.choice(["", "Zoom", "Room 4.12"])})
+    return events
+
+
+def seed_event_get(seed):
+    """One event of the seeded user, read back by id."""
+    access = seed.fresh_access()
+    status, body = seed.request("POST", "/api/events/", {
+        "title": "bench get", "description": "The event GET /api/events/{id}/ reads",
+        "start_time": "2099-01-01 09:00:00", "end_time": "2099-01-01 10:00:00",
+        "location": "Room 1"}, token=access)
+    if status != 201:
+        raise SetupError(f"create answered {status}: {body!r}")
+    return {"BENCH_EVENT_ID": str(body["event"]["id"]), "BENCH_ACCESS_TOKEN": access}
+
+
+def seed_event_list(seed):
+    """A user of its own with LIST_USER_EVENTS events, stored through the batch endpoint."""
+    user = seed.add_user("bench-list")
+    rng = random.Random(20250427)
+    for first in range(0, LIST_USER_EVENTS, SEED_BATCH):
+        status, body = seed.request("POST", "/api/events/batch/",
+                                    realistic_events(SEED_BATCH, rng, f"list {first}"),
+                                    token=user["access"])
+        if status != 201 or body.get("errors"):
+            raise SetupError(f"batch answered {status}: {str(body)[:500]}")
+    status, body = seed.request("GET", "/api/events/?page=1&page_size=10", token=user["access"])
+    if status != 200 or body.get("count") != LIST_USER_EVENTS:
+        raise SetupError(f"list answered {status} with count {body.get('count')!r}, expected "
+                         f"{LIST_USER_EVENTS}")
+    return {"BENCH_ACCESS_TOKEN": user["access"]}
+
+
+def seed_event_create(seed):
+    """A user of its own, with nothing stored yet: its creates start at CREATE_FIRST_SLOT."""
+    user = seed.add_user("bench-create")
+    return {"BENCH_ACCESS_TOKEN": user["access"], "BENCH_SLOT_BASE": str(CREATE_FIRST_SLOT)}
+
+
+def next_create_slot(seed, env):
+    """The first whole hour after the latest event the create user holds, so that no round
+    reuses a slot of an earlier one (each request is its own slot: a 409 would be a failure)."""
+    status, body = seed.request("GET", "/api/events/?page=1&page_size=1&ordering=-end_time",
+                                token=env["BENCH_ACCESS_TOKEN"])
+    if status != 200:
+        raise SetupError(f"list answered {status}: {body!r}")
+    base = CREATE_FIRST_SLOT
+    if body["results"]:
+        latest = utc_seconds(body["results"][0]["end_time"])
+        base = max(base, (latest // 3600 + 1) * 3600)
+    if base > CREATE_LAST_SLOT - 10_000_000 * 3600:
+        raise SetupError("event_create ran out of hours before year 9999; use fewer rounds or "
+                         "a shorter --duration")
+    return {"BENCH_SLOT_BASE": str(base)}
+
+
+def seed_event_update(seed):
+    """One event of the seeded user that the script moves between two slots of UPDATE_DAY."""
+    access = seed.fresh_access()
+    status, body = seed.request("POST", "/api/events/", {
+        "title": "bench update", "start_time": f"{UPDATE_DAY} 10:00:00",
+        "end_time": f"{UPDATE_DAY} 11:00:00"}, token=access)
+    if status != 201:
+        raise SetupError(f"create answered {status}: {body!r}")
+    return {"BENCH_EVENT_ID": str(body["event"]["id"]), "BENCH_UPDATE_DAY": UPDATE_DAY,
+            "BENCH_ACCESS_TOKEN": access}
+
+
+def seed_batch(seed):
+    """A user of its own, so that the millions of events the batches store stay out of the
+    other scenarios' way."""
+    return {"BENCH_ACCESS_TOKEN": seed.add_user("bench-batch")["access"]}
 
 
 SCENARIOS = [
@@ -92,6 +200,20 @@ SCENARIOS = [
              what="JWT verify + DB read + JWT sign"),
     Scenario("login", "login.lua", "/api/auth/login/", connections=8, login_rate=True,
              what="argon2id verify on the hash pool + 2 JWT signs"),
+    Scenario("event_get", "event_get.lua", "/api/events/{BENCH_EVENT_ID}/", seed=seed_event_get,
+             what="authenticated point read of one event"),
+    Scenario("event_list", "event_list.lua", "/api/events/?page=1&page_size=10",
+             seed=seed_event_list,
+             what=f"page 1 (10) and count of a user with {LIST_USER_EVENTS:,} events"),
+    Scenario("event_create", "event_create.lua", "/api/events/", expect=201,
+             seed=seed_event_create, before_run=next_create_slot,
+             what="durable create with conflict check, each request a free slot"),
+    Scenario("event_update", "event_update.lua", "/api/events/{BENCH_EVENT_ID}/",
+             seed=seed_event_update,
+             what="durable PUT moving one event between two slots (conflict check)"),
+    Scenario("batch_1000", "batch_1000.lua", "/api/events/batch/", expect=201, connections=4,
+             seed=seed_batch, items=1000,
+             what="1,000 events validated and stored in one transaction"),
 ]
 
 
@@ -362,6 +484,25 @@ class Seed:
         if status != 200:
             raise SetupError(f"refresh answered {status}: {body!r}")
 
+    def add_user(self, username):
+        """Registers another user (for a scenario that needs its own data); returns
+        {"id", "access", "refresh"}."""
+        status, body = http_request(self.port, "POST", "/api/auth/register/", {
+            "username": username, "email": f"{username}@example.com",
+            "password": BENCH_USER["password"]})
+        if status != 201:
+            raise SetupError(f"register {username} answered {status}: {body!r}")
+        return {"id": body["user"]["id"], "access": body["access"], "refresh": body["refresh"]}
+
+    def fresh_access(self):
+        """A new access token of the seeded user (a login), for a scenario that starts long
+        after the run did (access tokens live 15 minutes)."""
+        status, body = http_request(self.port, "POST", "/api/auth/login/", {
+            "username": BENCH_USER["username"], "password": BENCH_USER["password"]})
+        if status != 200:
+            raise SetupError(f"login answered {status}: {body!r}")
+        return body["access"]
+
     def request(self, method, path, body=None, token=None):
         """One request to Almanac as the seeded user (token: the access token unless given);
         returns (status, parsed JSON body)."""
@@ -413,7 +554,8 @@ def run_wrk(args, workdir, label, port, path, script, connections, env, expect=N
     argv = ["wrk", f"-t{args.wrk_threads}", f"-c{connections}", f"-d{args.duration}s",
             "--timeout", WRK_TIMEOUT, "-s", os.path.join(WRK_DIR, script),
             f"http://127.0.0.1:{port}{path}"]
-    run_env = dict(os.environ, **env, BENCH_RESULT=result_path)
+    run_env = dict(os.environ, **env, BENCH_RESULT=result_path,
+                   BENCH_WRK_THREADS=str(args.wrk_threads))
     if expect is not None:
         run_env["BENCH_EXPECT"] = str(expect)
     else:
@@ -485,6 +627,8 @@ def run_scenario(args, workdir, scenario, ports, almanac, seed):
                                  ports["nginx"], "/", scenario.script, connections, env,
                                  expect=200))
         log(f"{scenario.name}: round {round_number}/{args.rounds}: almanac")
+        if scenario.before_run is not None:
+            env.update(scenario.before_run(seed, env))
         with RssSampler(almanac.pid) as sampler:
             run = run_wrk(args, workdir, f"{scenario.name}-{round_number}-almanac",
                           ports["almanac"], path, scenario.script, connections, env,
@@ -498,6 +642,9 @@ def run_scenario(args, workdir, scenario, ports, almanac, seed):
     result["nginx"] = summarize(reference)
     result["ratio"] = round(result["almanac"]["rps_median"] / result["nginx"]["rps_median"], 3)
     result["rss_peak_kb"] = max(r.peak_rss_kb or 0 for r in ours)
+    if scenario.items:
+        result["items_per_request"] = scenario.items
+        result["items_per_s"] = round(scenario.items * result["almanac"]["rps_median"], 1)
     if scenario.login_rate:
         cores = os.cpu_count() or 1
         theoretical = cores / result["seconds_per_hash"]
@@ -555,6 +702,10 @@ def print_report(args, results, idle_rss_kb, settings):
                   f"{r['cores']} cores / {r['seconds_per_hash'] * 1000:.1f} ms per hash = "
                   f"{r['logins_per_s_theoretical']:,.1f}/s ({r['login_efficiency']:.2f}x; "
                   f"seconds per hash = median of {HASH_SAMPLES} sequential logins)")
+        if "items_per_s" in r:
+            print(f"{r['scenario']}: {r['items_per_s']:,.0f} events/s = {r['items_per_request']:,} "
+                  f"events per request x {r['almanac']['rps_median']:,.1f} req/s "
+                  f"(p50 {r['almanac']['p50_ms']:.1f} ms per request at -c{r['connections']})")
         for problem in r.pop("_problems"):
             print(f"FAIL {r['scenario']}: {problem}")
     print()

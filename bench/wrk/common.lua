@@ -10,6 +10,8 @@
 --   BENCH_EXPECT         overrides the expected status (the reference always answers 200)
 --   BENCH_RESULT         file that done() writes its JSON result to; unset: stdout, one line
 --                        starting with "BENCH_WRK "
+--   BENCH_WRK_THREADS    wrk's -t (default 1): next_body() scripts use it to give each thread
+--                        slots of its own
 --   anything else a scenario's body() reads with os.getenv (e.g. BENCH_REFRESH_TOKEN)
 -- Every response whose status differs from the expected one is counted; done() reports the count,
 -- a histogram of the statuses, wrk's socket errors and the latency percentiles (microseconds).
@@ -50,8 +52,15 @@ end
 
 local threads = {}
 
+-- UTC "YYYY-MM-DD HH:MM:SS" of Unix seconds, as the API prints times.
+function M.utc(seconds)
+  return os.date("!%Y-%m-%d %H:%M:%S", seconds)
+end
+
 -- spec: method (default "GET"), expect (status, default 200), body (string or function returning
--- one, evaluated once when the script loads), headers (extra headers table).
+-- one, evaluated once when the script loads), headers (extra headers table), next_body (function
+-- (n, thread_index, thread_count) returning the body of this thread's n-th request, n = 1, 2, ...:
+-- a body per request, e.g. a create at a time no other request uses; thread_index is 0-based).
 function M.scenario(spec)
   local expect = tonumber(os.getenv("BENCH_EXPECT") or "") or spec.expect or 200
   local body = spec.body
@@ -60,16 +69,34 @@ function M.scenario(spec)
   wrk.method = spec.method or "GET"
   wrk.body = body
   wrk.headers["Authorization"] = "Bearer " .. M.getenv("BENCH_ACCESS_TOKEN")
-  if body ~= nil then wrk.headers["Content-Type"] = "application/json" end
+  if body ~= nil or spec.next_body ~= nil then
+    wrk.headers["Content-Type"] = "application/json"
+  end
   for name, value in pairs(spec.headers or {}) do wrk.headers[name] = value end
+  local thread_count = tonumber(os.getenv("BENCH_WRK_THREADS") or "") or 1
 
-  -- Main state: remember every thread so that done() can read its counters.
-  _G.setup = function(thread) threads[#threads + 1] = thread end
+  -- Main state: remember every thread so that done() can read its counters, and number them.
+  _G.setup = function(thread)
+    threads[#threads + 1] = thread
+    thread:set("thread_index", #threads - 1)
+  end
 
   -- Per thread state.
   _G.init = function(args)
     unexpected = 0
     statuses = {}
+    sent = 0
+    thread_index = thread_index or 0
+    if spec.next_body ~= nil and thread_index >= thread_count then
+      error("bench: wrk runs more threads than BENCH_WRK_THREADS=" .. thread_count)
+    end
+  end
+
+  if spec.next_body ~= nil then
+    _G.request = function()
+      sent = sent + 1
+      return wrk.format(nil, nil, nil, spec.next_body(sent, thread_index, thread_count))
+    end
   end
 
   _G.response = function(status, headers, response_body)
