@@ -7,12 +7,6 @@ namespace {
 
 char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
-std::string ascii_lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](char c) { return ascii_lower(c); });
-  return out;
-}
-
 bool is_username_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '@' ||
          c == '.' || c == '+' || c == '-' || c == '_';
@@ -88,6 +82,12 @@ FieldErrors validate_registration(std::string_view username, std::string_view em
     errors["password"].push_back("The password is too similar to the username or email.");
   }
   return errors;
+}
+
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](char c) { return ascii_lower(c); });
+  return out;
 }
 
 std::string username_key(std::string_view username) { return ascii_lower(username); }

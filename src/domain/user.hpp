@@ -40,6 +40,10 @@ inline constexpr std::size_t kMaxPasswordBytes = 1024;
 FieldErrors validate_registration(std::string_view username, std::string_view email,
                                   std::string_view password);
 
+// `text` with ASCII letters lower-cased and every other byte kept: the case folding shared by the
+// unique keys below and the event search filters (it matches SQLite's lower()).
+std::string ascii_lower(std::string_view text);
+
 // The key under which uniqueness is enforced: usernames and e-mails are unique regardless of
 // case. Usernames are ASCII, so ASCII lower-casing is exact for them.
 std::string username_key(std::string_view username);

@@ -130,8 +130,8 @@ class Session final : public StoreWriter {
       if (query.is_recurring) s.bind(":recurring", std::int64_t{*query.is_recurring ? 1 : 0});
       if (query.start) s.bind(":start", *query.start);
       if (query.end) s.bind(":end", *query.end);
-      if (query.q) s.bind(":q", domain::username_key(*query.q));
-      if (query.title) s.bind(":title", domain::username_key(*query.title));
+      if (query.q) s.bind(":q", domain::ascii_lower(*query.q));
+      if (query.title) s.bind(":title", domain::ascii_lower(*query.title));
     };
 
     domain::EventPage page;

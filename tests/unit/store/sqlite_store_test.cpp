@@ -30,6 +30,7 @@
 #include "domain/user.hpp"
 #include "store/sqlite/sqlite_db.hpp"
 #include "store/store.hpp"
+#include "support/store_writes.hpp"
 #include "support/temp_dir.hpp"
 
 namespace almanac::store {
@@ -136,17 +137,7 @@ std::optional<Error> domain_error(const std::exception_ptr& error) {
   }
 }
 
-// A readable account of an outcome for failure messages.
-std::string describe(const std::exception_ptr& error) {
-  if (!error) return "success";
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return std::string("exception: ") + e.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
+using test_support::describe_outcome;
 
 // Keeps the writer busy until opened, so that the writes queued meanwhile wait together. Opens
 // itself on destruction so that a failed assertion cannot leave the writer stuck.
@@ -344,7 +335,7 @@ TEST_P(StoreContract, DuplicateUsernameInAnotherCaseIsAConflict) {
     writer.insert_user(NewUser{"ALICE", "other@example.com", "$argon2id$x"});
   });
   const std::optional<Error> conflict = domain_error(error);
-  ASSERT_TRUE(conflict.has_value()) << describe(error);
+  ASSERT_TRUE(conflict.has_value()) << describe_outcome(error);
   EXPECT_EQ(conflict->code(), ErrorCode::kConflict);
   EXPECT_EQ(conflict->reason(), "username_taken");
   EXPECT_FALSE(email_exists("other@example.com"));
@@ -357,7 +348,7 @@ TEST_P(StoreContract, DuplicateEmailInAnotherCaseIsAConflict) {
     writer.insert_user(NewUser{"bob", "Alice@EXAMPLE.com", "$argon2id$x"});
   });
   const std::optional<Error> conflict = domain_error(error);
-  ASSERT_TRUE(conflict.has_value()) << describe(error);
+  ASSERT_TRUE(conflict.has_value()) << describe_outcome(error);
   EXPECT_EQ(conflict->code(), ErrorCode::kConflict);
   EXPECT_EQ(conflict->reason(), "email_taken");
   EXPECT_FALSE(username_exists("bob"));
@@ -376,7 +367,7 @@ TEST_P(StoreContract, ConflictCanBeCaughtInsideTheWork) {
     }
     bob = writer.insert_user(NewUser{"bob", "bob@example.com", "h"});
   });
-  EXPECT_EQ(error, nullptr) << describe(error);
+  EXPECT_EQ(error, nullptr) << describe_outcome(error);
   EXPECT_EQ(reason, "username_taken");
   expect_same_user(find_user(bob.id), bob);
 }
@@ -388,7 +379,7 @@ TEST_P(StoreContract, FailedInsertInsideWriteLeavesNothingBehind) {
     bob_id = writer.insert_user(NewUser{"bob", "bob@example.com", "h"}).id;
     writer.insert_user(NewUser{"alice", "alice2@example.com", "h"});  // conflicts
   });
-  ASSERT_TRUE(domain_error(error).has_value()) << describe(error);
+  ASSERT_TRUE(domain_error(error).has_value()) << describe_outcome(error);
   EXPECT_EQ(domain_error(error)->reason(), "username_taken");
   ASSERT_GT(bob_id, 0);
   EXPECT_FALSE(find_user(bob_id).has_value());
@@ -414,7 +405,7 @@ TEST_P(StoreContract, WorkThrowingAfterChangesUndoesThemAndReportsItsOwnExceptio
   } catch (const std::logic_error& e) {
     EXPECT_STREQ(e.what(), "changed my mind");
   } catch (...) {
-    ADD_FAILURE() << "done received another exception: " << describe(error);
+    ADD_FAILURE() << "done received another exception: " << describe_outcome(error);
   }
   EXPECT_FALSE(username_exists("bob"));
   EXPECT_EQ(find_credentials("alice")->password_hash, "old-hash");
@@ -431,7 +422,7 @@ TEST_P(StoreContract, WorkSeesItsOwnChanges) {
     seen_by_email = writer.email_exists("Alice@example.com");
     found = writer.find_user(user.id);
   });
-  EXPECT_EQ(error, nullptr) << describe(error);
+  EXPECT_EQ(error, nullptr) << describe_outcome(error);
   EXPECT_TRUE(seen_by_username);
   EXPECT_TRUE(seen_by_email);
   EXPECT_TRUE(found.has_value());
@@ -444,7 +435,7 @@ TEST_P(StoreContract, RevokeTokenReturnsTrueThenFalse) {
     const std::exception_ptr error = write_and_wait(*store_, [&](StoreWriter& writer) {
       results.push_back(writer.revoke_token("jti-abc", alice.id, 1'900'000'000));
     });
-    ASSERT_EQ(error, nullptr) << describe(error);
+    ASSERT_EQ(error, nullptr) << describe_outcome(error);
   }
   EXPECT_EQ(results, (std::vector<bool>{true, false}));
 }
@@ -456,7 +447,7 @@ TEST_P(StoreContract, RevokeTokenTwiceInOneWorkReturnsTrueThenFalse) {
     results.push_back(writer.revoke_token("jti-abc", alice.id, 1'900'000'000));
     results.push_back(writer.revoke_token("jti-abc", alice.id, 1'900'000'000));
   });
-  ASSERT_EQ(error, nullptr) << describe(error);
+  ASSERT_EQ(error, nullptr) << describe_outcome(error);
   EXPECT_EQ(results, (std::vector<bool>{true, false}));
 }
 
@@ -465,7 +456,7 @@ TEST_P(StoreContract, IsTokenRevokedOnlyForRevokedJtis) {
   EXPECT_FALSE(is_token_revoked("jti-1"));
   const std::exception_ptr error = write_and_wait(
       *store_, [&](StoreWriter& writer) { writer.revoke_token("jti-1", alice.id, 1'900'000'000); });
-  ASSERT_EQ(error, nullptr) << describe(error);
+  ASSERT_EQ(error, nullptr) << describe_outcome(error);
   EXPECT_TRUE(is_token_revoked("jti-1"));
   EXPECT_FALSE(is_token_revoked("jti-2"));
   EXPECT_FALSE(is_token_revoked("JTI-1"));  // ids are compared exactly
@@ -477,7 +468,7 @@ TEST_P(StoreContract, SetPasswordHashReplacesOnlyThatUsersHash) {
   insert("bob", "bob@example.com", "bob-old");
   const std::exception_ptr error = write_and_wait(
       *store_, [&](StoreWriter& writer) { writer.set_password_hash(alice.id, "alice-new"); });
-  ASSERT_EQ(error, nullptr) << describe(error);
+  ASSERT_EQ(error, nullptr) << describe_outcome(error);
   EXPECT_EQ(find_credentials("alice")->password_hash, "alice-new");
   EXPECT_EQ(find_credentials("alice@example.com")->password_hash, "alice-new");
   EXPECT_EQ(find_credentials("bob")->password_hash, "bob-old");
@@ -550,7 +541,7 @@ TEST_P(StoreContract, ConcurrentWritesFromSeveralThreadsAllCompleteAndAreVisible
     ASSERT_EQ(outcomes[t].size(), static_cast<std::size_t>(kWritesPerThread));
     for (int i = 0; i < kWritesPerThread; ++i) {
       EXPECT_EQ(outcomes[t][i], nullptr)
-          << "t" << t << " u" << i << ": " << describe(outcomes[t][i]);
+          << "t" << t << " u" << i << ": " << describe_outcome(outcomes[t][i]);
       distinct.insert(ids[t][i]);
     }
   }
@@ -600,12 +591,12 @@ TEST_P(StoreContract, FailingJobsDoNotUndoTheOthersQueuedWithThem) {
   EXPECT_EQ(await(gated), nullptr);
   std::vector<std::exception_ptr> outcomes;
   for (auto& job : jobs) outcomes.push_back(await(job));
-  EXPECT_EQ(outcomes[0], nullptr) << describe(outcomes[0]);
-  EXPECT_EQ(describe(outcomes[1]), "exception: dave failed");
-  EXPECT_EQ(outcomes[2], nullptr) << describe(outcomes[2]);
-  ASSERT_TRUE(domain_error(outcomes[3]).has_value()) << describe(outcomes[3]);
+  EXPECT_EQ(outcomes[0], nullptr) << describe_outcome(outcomes[0]);
+  EXPECT_EQ(describe_outcome(outcomes[1]), "exception: dave failed");
+  EXPECT_EQ(outcomes[2], nullptr) << describe_outcome(outcomes[2]);
+  ASSERT_TRUE(domain_error(outcomes[3]).has_value()) << describe_outcome(outcomes[3]);
   EXPECT_EQ(domain_error(outcomes[3])->reason(), "username_taken");
-  EXPECT_EQ(outcomes[4], nullptr) << describe(outcomes[4]);
+  EXPECT_EQ(outcomes[4], nullptr) << describe_outcome(outcomes[4]);
 
   EXPECT_TRUE(username_exists("carol"));
   EXPECT_FALSE(username_exists("dave"));
@@ -655,7 +646,7 @@ TEST_P(StoreContract, WriteAfterCloseCallsDoneWithAnError) {
   ASSERT_NE(error, nullptr);
   EXPECT_FALSE(work_ran);
   const std::optional<Error> unavailable = domain_error(error);
-  ASSERT_TRUE(unavailable.has_value()) << describe(error);
+  ASSERT_TRUE(unavailable.has_value()) << describe_outcome(error);
   EXPECT_EQ(unavailable->code(), ErrorCode::kUnavailable);
 }
 
