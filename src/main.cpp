@@ -59,8 +59,9 @@ int serve(const almanac::config::Config& config, almanac::store::Store& store,
                                      {config.access_token_lifetime, config.refresh_token_lifetime},
                                      unix_now);
   almanac::service::EventService events(store, config.max_batch);
+  almanac::service::HistoryService history(store);
   almanac::service::SharingService sharing(store);
-  almanac::api::Services services{auth, events, sharing, store};
+  almanac::api::Services services{auth, events, history, sharing, store};
   almanac::http::Router router;
   almanac::api::add_routes(router, services);
 

@@ -247,9 +247,10 @@ std::unique_ptr<Dataset> seed(std::int64_t size) {
     in_flight.push_back(queue_write(store, [&, first, last](StoreWriter& w) {
       for (std::int64_t i = first; i < last; ++i) {
         const UserId owner = data->busy[static_cast<std::size_t>(i % kBusyUsers)];
-        stored.emplace_back(owner, w.insert_event(owner, random_event(random)).id);
+        stored.emplace_back(owner, w.insert_event(owner, random_event(random), {owner, {}}).id);
         if (i % quiet_every == 0) {
-          stored.emplace_back(data->quiet, w.insert_event(data->quiet, random_event(random)).id);
+          stored.emplace_back(
+              data->quiet, w.insert_event(data->quiet, random_event(random), {data->quiet, {}}).id);
         }
       }
     }));

@@ -44,6 +44,10 @@ void append_error_details(const std::any& details, boost::json::object& body) {
     body["conflict_count"] = conflicts->total;
     return;
   }
+  if (const auto* current = std::any_cast<domain::EventView>(&details)) {
+    body["current"] = event_json(current->event);  // a 412: the event as it now is
+    return;
+  }
   if (const auto* batch = std::any_cast<domain::BatchErrors>(&details)) {
     boost::json::array errors;
     errors.reserve(batch->errors.size());

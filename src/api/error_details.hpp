@@ -11,7 +11,8 @@ namespace almanac::api {
 // Adds the members `details` stands for to an error body:
 //  - domain::Conflicts: "conflicts": [{"id", "title", "start_time", "end_time"}, ...] (the events
 //    the caller may see) and "conflict_count": every overlapping event;
-//  - domain::BatchErrors: "errors": [batch_item_error_json(...), ...].
+//  - domain::BatchErrors: "errors": [batch_item_error_json(...), ...];
+//  - domain::EventView (a 412): "current": the event as it now is (event_json).
 // Details of any other type (or none) add nothing. Raises nothing.
 void append_error_details(const std::any& details, boost::json::object& body);
 

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "domain/error.hpp"
+#include "domain/history.hpp"
 #include "domain/role.hpp"
 #include "domain/time.hpp"
 
@@ -134,6 +135,22 @@ std::string not_a_choice(std::string_view value, std::string_view choices) {
   return message;
 }
 
+// page and page_size as GET /api/events/ reads them: positive integers, page at most kMaxPage,
+// page_size clamped to kMaxPageSize. Leaves the outputs alone when absent or bad.
+void read_page(QueryReader& reader, std::int64_t& page, std::int64_t& page_size) {
+  if (const auto value = reader.positive_integer("page")) {
+    if (*value > kMaxPage) {
+      reader.add("page",
+                 "Ensure this value is less than or equal to " + std::to_string(kMaxPage) + ".");
+    } else {
+      page = *value;
+    }
+  }
+  if (const auto value = reader.positive_integer("page_size")) {
+    page_size = std::min(*value, domain::kMaxPageSize);
+  }
+}
+
 }  // namespace
 
 EventDraft read_event_draft(const boost::json::object& body) {
@@ -203,17 +220,7 @@ EventListQuery read_list_query(const http::Request& request) {
   EventListQuery query;
   QueryReader reader(request);
 
-  if (const auto page = reader.positive_integer("page")) {
-    if (*page > kMaxPage) {
-      reader.add("page",
-                 "Ensure this value is less than or equal to " + std::to_string(kMaxPage) + ".");
-    } else {
-      query.page = *page;
-    }
-  }
-  if (const auto page_size = reader.positive_integer("page_size")) {
-    query.page_size = std::min(*page_size, domain::kMaxPageSize);
-  }
+  read_page(reader, query.page, query.page_size);
 
   query.start = reader.time("start");
   query.end = reader.time("end");
@@ -266,8 +273,46 @@ std::optional<bool> read_bool_query(const http::Request& request, std::string_vi
   return value;
 }
 
+domain::VersionWindow read_version_window(const http::Request& request) {
+  domain::VersionWindow window;
+  if (!request.query("page") && !request.query("page_size")) return window;
+  window.paged = true;
+  window.page_size = domain::kDefaultPageSize;
+  QueryReader reader(request);
+  read_page(reader, window.page, window.page_size);
+  reader.finish();
+  return window;
+}
+
+std::optional<std::string> read_change_reason(const http::Request& request,
+                                              const boost::json::object* body) {
+  if (body != nullptr) {
+    if (const boost::json::value* value = body->if_contains("change_reason")) {
+      if (value->is_string()) return domain::checked_change_reason(value->as_string());
+      if (!value->is_null()) {
+        throw Error(ErrorCode::kInvalidArgument, "Invalid change reason.", "invalid",
+                    FieldErrors{{"change_reason", {std::string(kNotAString)}}});
+      }
+    }
+  }
+  if (request.count_header("X-Change-Reason") == 0) return std::nullopt;
+  return domain::checked_change_reason(request.header("X-Change-Reason"));
+}
+
+service::WriteOptions read_write_options(const http::Request& request,
+                                         const boost::json::object* body) {
+  service::WriteOptions options;
+  options.allow_conflicts = read_bool_query(request, "allow_conflicts").value_or(false);
+  if (request.count_header("If-Match") > 0) {
+    options.if_match = domain::parse_if_match(request.header("If-Match"));
+  }
+  options.change_reason = read_change_reason(request, body);
+  return options;
+}
+
 service::BatchOptions read_batch_options(const http::Request& request) {
   service::BatchOptions options;
+  options.change_reason = read_change_reason(request, nullptr);
   QueryReader reader(request);
   if (const auto conflicts = reader.get("conflicts")) {
     const std::string lower = lower_ascii(*conflicts);

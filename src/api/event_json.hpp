@@ -4,10 +4,12 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "domain/event.hpp"
 #include "domain/event_view.hpp"
+#include "domain/history.hpp"
 #include "http/request.hpp"
 #include "service/event_service.hpp"
 
@@ -24,8 +26,8 @@ namespace almanac::api {
 //    description, location, recurrence_pattern), "Enter a valid date/time: ..." (start_time,
 //    end_time: a number is not a time we read), "Must be a valid boolean." (is_recurring, which
 //    must be a JSON true or false; "yes" or "true" are not).
-// `id` and `owner_id` are server-set and ignored, as are `change_reason` (kept by history, later)
-// and any unknown member. Raises nothing.
+// `id` and `owner_id` are server-set and ignored, as is any unknown member; `change_reason` is
+// read by read_change_reason. Raises nothing.
 domain::EventDraft read_event_draft(const boost::json::object& body);
 
 // The seed's event, members in this order: id, title, description, start_time, end_time (both
@@ -64,6 +66,24 @@ std::optional<bool> read_bool_query(const http::Request& request, std::string_vi
 // The options of POST /api/events/batch/: conflicts=reject or allow (any case; default allow) and
 // atomic as read_bool_query reads it (default false). Raises Error{kInvalidArgument, "Invalid
 // query parameters."} naming every bad one.
+// And X-Change-Reason, as read_change_reason reads it (for every item).
 service::BatchOptions read_batch_options(const http::Request& request);
+
+// Which versions GET .../history/ and .../changelog/ list: unpaged unless `page` or `page_size`
+// is given, then read as read_list_query reads them (page_size default 10, at most 100). Raises
+// Error{kInvalidArgument, "Invalid query parameters."} naming every bad one.
+domain::VersionWindow read_version_window(const http::Request& request);
+
+// The change reason of a write: the body's "change_reason" member when it is a string (null or
+// absent: none), else the X-Change-Reason header; checked by domain::checked_change_reason.
+// Raises Error{kInvalidArgument} with fields {"change_reason": [...]} for a member that is not
+// a string or a reason the domain refuses.
+std::optional<std::string> read_change_reason(const http::Request& request,
+                                              const boost::json::object* body);
+
+// allow_conflicts (query, as read_bool_query), If-Match (header, domain::parse_if_match) and the
+// change reason (read_change_reason) of a write.
+service::WriteOptions read_write_options(const http::Request& request,
+                                         const boost::json::object* body);
 
 }  // namespace almanac::api

@@ -17,6 +17,7 @@
 #include "api/event_json.hpp"
 #include "api/json_input.hpp"
 #include "domain/error.hpp"
+#include "domain/history.hpp"
 #include "domain/time.hpp"
 
 namespace almanac::api::events_api {
@@ -34,17 +35,17 @@ constexpr std::string_view kNoValidItem = "No valid events in the batch.";
 constexpr std::string_view kAtomicRefused = "The batch was not stored: some events are invalid.";
 constexpr std::string_view kNotAnObject = "Expected a JSON object.";
 
-// {"message": message, "event": event_json}.
+}  // namespace
+
 http::Response event_envelope(http::Status status, std::string_view message,
                               const domain::Event& event) {
-  return http::json_response(
+  http::Response response = http::json_response(
       status, boost::json::object{{"message", message}, {"event", event_json(event)}});
+  response.with_header("ETag", domain::entity_tag(event.version));
+  return response;
 }
 
-domain::EventDraft read_body_draft(const http::Request& request) {
-  const boost::json::object body = parse_json_object(request.body());
-  return read_event_draft(body);
-}
+namespace {
 
 // A batch body as read, before any validation: the items that are objects as drafts, the others
 // as errors at their index.
@@ -145,30 +146,40 @@ boost::json::object created_json(const domain::Event& event) {
 }  // namespace
 
 boost::asio::awaitable<http::Response> create(http::Request& request, Services& services) {
-  const bool allow_conflicts = read_bool_query(request, "allow_conflicts").value_or(false);
-  const domain::EventDraft draft = read_body_draft(request);
-  const domain::EventView view =
-      co_await services.events.create(request.user(), draft, allow_conflicts);
+  const boost::json::object body = parse_json_object(request.body());
+  const service::WriteOptions options = read_write_options(request, &body);
+  const domain::EventDraft draft = read_event_draft(body);
+  const domain::EventView view = co_await services.events.create(request.user(), draft, options);
   co_return event_envelope(http::Status::created, "Event created successfully", view.event);
 }
 
 boost::asio::awaitable<http::Response> get(http::Request& request, Services& services) {
   const domain::EventView view = services.events.get(request.user(), request.id("id"));
-  co_return http::json_response(http::Status::ok, event_view_json(view));
+  if (request.count_header("If-None-Match") > 0 &&
+      domain::none_match_fails(request.header("If-None-Match"), view.event.version)) {
+    http::Response not_modified = http::empty_response(http::Status::not_modified);
+    not_modified.with_header("ETag", domain::entity_tag(view.event.version));
+    co_return not_modified;
+  }
+  http::Response response = http::json_response(http::Status::ok, event_view_json(view));
+  response.with_header("ETag", domain::entity_tag(view.event.version));
+  co_return response;
 }
 
 boost::asio::awaitable<http::Response> update(http::Request& request, Services& services) {
-  const bool allow_conflicts = read_bool_query(request, "allow_conflicts").value_or(false);
-  const domain::EventDraft draft = read_body_draft(request);
+  const boost::json::object body = parse_json_object(request.body());
+  const service::WriteOptions options = read_write_options(request, &body);
+  const domain::EventDraft draft = read_event_draft(body);
   const domain::EventId id = request.id("id");
   const domain::EventView view =
-      co_await services.events.update(request.user(), id, draft, allow_conflicts);
+      co_await services.events.update(request.user(), id, draft, options);
   co_return event_envelope(http::Status::ok, "Event updated successfully", view.event);
 }
 
 boost::asio::awaitable<http::Response> remove(http::Request& request, Services& services) {
   const domain::EventId id = request.id("id");
-  co_await services.events.remove(request.user(), id);
+  const service::WriteOptions options = read_write_options(request, nullptr);
+  co_await services.events.remove(request.user(), id, options);
   co_return http::json_response(http::Status::ok,
                                 boost::json::object{{"message", "Event deleted successfully"}});
 }

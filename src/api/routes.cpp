@@ -6,6 +6,7 @@
 #include "api/auth_api.hpp"
 #include "api/error_details.hpp"
 #include "api/events_api.hpp"
+#include "api/history_api.hpp"
 #include "api/sharing_api.hpp"
 #include "api/system_api.hpp"
 #include "domain/error.hpp"
@@ -95,6 +96,15 @@ void add_routes(http::Router& routes, Services& services) {
   routes.add(Verb::put, "/api/events/{id}/", bind(events_api::update, services));
   routes.add(Verb::patch, "/api/events/{id}/", bind(events_api::update, services));
   routes.add(Verb::delete_, "/api/events/{id}/", bind(events_api::remove, services));
+
+  routes.add(Verb::get, "/api/events/{id}/history/", bind(history_api::list, services));
+  routes.add(Verb::get, "/api/events/{id}/history/{history_id}/",
+             bind(history_api::version, services));
+  routes.add(Verb::get, "/api/events/{id}/changelog/", bind(history_api::changelog, services));
+  routes.add(Verb::get, "/api/events/{id}/diff/{old_version_id}/{new_version_id}/",
+             bind(history_api::diff, services));
+  routes.add(Verb::post, "/api/events/{id}/rollback/{history_id}/",
+             bind(history_api::rollback, services));
 
   routes.add(Verb::post, "/api/events/{id}/share/", bind(sharing_api::share, services));
   routes.add(Verb::get, "/api/events/{id}/permissions/", bind(sharing_api::list, services));

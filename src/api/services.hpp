@@ -2,6 +2,7 @@
 
 #include "service/auth_service.hpp"
 #include "service/event_service.hpp"
+#include "service/history_service.hpp"
 #include "service/sharing_service.hpp"
 #include "store/store.hpp"
 
@@ -11,6 +12,7 @@ namespace almanac::api {
 struct Services {
   service::AuthService& auth;
   service::EventService& events;
+  service::HistoryService& history;
   service::SharingService& sharing;
   store::Store& store;  // health checks only; use cases go through services
 };

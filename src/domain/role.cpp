@@ -17,9 +17,12 @@ constexpr std::array<std::array<bool, 3>, 4> kMatrix = {{
 
 std::string_view to_string(Role role) {
   switch (role) {
-    case Role::kOwner: return "OWNER";
-    case Role::kEditor: return "EDITOR";
-    case Role::kViewer: return "VIEWER";
+    case Role::kOwner:
+      return "OWNER";
+    case Role::kEditor:
+      return "EDITOR";
+    case Role::kViewer:
+      return "VIEWER";
   }
   return "VIEWER";
 }
@@ -37,10 +40,14 @@ bool is_allowed(Role role, Action action) {
 
 std::string_view denial_message(Action action) {
   switch (action) {
-    case Action::kRead: return "You do not have permission to view this event.";
-    case Action::kEdit: return "You do not have permission to edit this event.";
-    case Action::kDelete: return "Only the owner can delete this event.";
-    case Action::kShare: return "Only the owner can manage who takes part in this event.";
+    case Action::kRead:
+      return "You do not have permission to view this event.";
+    case Action::kEdit:
+      return "You do not have permission to edit this event.";
+    case Action::kDelete:
+      return "Only the owner can delete this event.";
+    case Action::kShare:
+      return "Only the owner can manage who takes part in this event.";
   }
   return "You do not have permission to do this.";
 }

@@ -16,10 +16,10 @@ std::string_view to_string(Role role);
 std::optional<Role> parse_role(std::string_view text);
 
 enum class Action {
-  kRead,         // the event, its history, its participants
-  kEdit,         // update, roll back
-  kDelete,       // delete the event
-  kShare,        // share, change a role, remove a participant
+  kRead,    // the event, its history, its participants
+  kEdit,    // update, roll back
+  kDelete,  // delete the event
+  kShare,   // share, change a role, remove a participant
 };
 
 // Whether `role` may perform `action` on its event.

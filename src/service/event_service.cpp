@@ -13,12 +13,6 @@ using domain::ErrorCode;
 
 namespace {
 
-Error conflict_error(domain::Conflicts conflicts) {
-  Error error(ErrorCode::kConflict, "Event overlaps existing event(s)", "conflict");
-  error.details = std::move(conflicts);
-  return error;
-}
-
 domain::EventFields validated(const domain::EventDraft& draft, const domain::EventFields* base) {
   auto result = domain::validate_event(draft, base);
   if (auto* errors = std::get_if<domain::FieldErrors>(&result)) {
@@ -34,17 +28,19 @@ EventService::EventService(store::Store& store, std::size_t max_batch)
 
 boost::asio::awaitable<domain::EventView> EventService::create(const domain::User& user,
                                                                const domain::EventDraft& draft,
-                                                               bool allow_conflicts) {
+                                                               const WriteOptions& options) {
   domain::EventFields fields = validated(draft, nullptr);
   std::function<domain::EventView(store::StoreWriter&)> work =
-      [owner = user.id, fields = std::move(fields), allow_conflicts](store::StoreWriter& writer) {
+      [owner = user.id, fields = std::move(fields),
+       change = domain::ChangeMeta{user.id, options.change_reason},
+       allow_conflicts = options.allow_conflicts](store::StoreWriter& writer) {
         if (!allow_conflicts) {
           const domain::UserId users[] = {owner};
           domain::Conflicts conflicts =
               writer.find_conflicts(users, fields.start_time, fields.end_time, 0, owner);
           if (conflicts.total > 0) throw conflict_error(std::move(conflicts));
         }
-        return domain::EventView{writer.insert_event(owner, fields), domain::Role::kOwner};
+        return domain::EventView{writer.insert_event(owner, fields, change), domain::Role::kOwner};
       };
   co_return co_await write(store_, std::move(work));
 }
@@ -59,34 +55,26 @@ domain::EventView EventService::get(const domain::User& user, domain::EventId id
 boost::asio::awaitable<domain::EventView> EventService::update(const domain::User& user,
                                                                domain::EventId id,
                                                                const domain::EventDraft& draft,
-                                                               bool allow_conflicts) {
+                                                               const WriteOptions& options) {
   // Validation needs the stored event, so load, check and write happen in one transaction: no
-  // other write can slip between the conflict check and the update.
+  // other write can slip between the precondition or conflict check and the update.
   std::function<domain::EventView(store::StoreWriter&)> work =
-      [&user, id, &draft, allow_conflicts](store::StoreWriter& writer) {
-        domain::EventView view = require_access(writer, user, id, domain::Action::kEdit);
-        domain::EventFields fields = validated(draft, &view.event.fields);
-        if (fields == view.event.fields) return view;  // nothing changed, nothing recorded
-        const bool moved = fields.start_time != view.event.fields.start_time ||
-                           fields.end_time != view.event.fields.end_time;
-        if (moved && !allow_conflicts) {
-          const std::vector<domain::UserId> users = writer.participants_of(id);
-          domain::Conflicts conflicts =
-              writer.find_conflicts(users, fields.start_time, fields.end_time, id, user.id);
-          if (conflicts.total > 0) throw conflict_error(std::move(conflicts));
-        }
-        view.event.fields = std::move(fields);
-        view.event.version += 1;
-        writer.update_event(id, view.event.fields, view.event.version);
-        return view;
+      [&user, id, &draft, &options](store::StoreWriter& writer) {
+        domain::EventView current = require_access(writer, user, id, domain::Action::kEdit);
+        require_precondition(options, current);
+        domain::EventFields fields = validated(draft, &current.event.fields);
+        return store_change(writer, user, std::move(current), std::move(fields), options);
       };
   co_return co_await write(store_, std::move(work));
 }
 
-boost::asio::awaitable<void> EventService::remove(const domain::User& user, domain::EventId id) {
-  std::function<void(store::StoreWriter&)> work = [&user, id](store::StoreWriter& writer) {
-    require_access(writer, user, id, domain::Action::kDelete);
-    writer.delete_event(id);
+boost::asio::awaitable<void> EventService::remove(const domain::User& user, domain::EventId id,
+                                                  const WriteOptions& options) {
+  std::function<void(store::StoreWriter&)> work = [&user, id,
+                                                   &options](store::StoreWriter& writer) {
+    const domain::EventView current = require_access(writer, user, id, domain::Action::kDelete);
+    require_precondition(options, current);
+    writer.delete_event(id, domain::ChangeMeta{user.id, options.change_reason});
   };
   co_await write(store_, std::move(work));
 }
@@ -144,6 +132,7 @@ boost::asio::awaitable<BatchResult> EventService::create_batch(
     BatchResult stored;
     stored.errors = std::move(errors);
     stored.created.reserve(valid.size());
+    const domain::ChangeMeta change{owner, options.change_reason};
     for (const Item& item : valid) {
       if (options.reject_conflicts) {
         const domain::UserId users[] = {owner};
@@ -155,7 +144,7 @@ boost::asio::awaitable<BatchResult> EventService::create_batch(
           continue;
         }
       }
-      stored.created.push_back(writer.insert_event(owner, item.fields));
+      stored.created.push_back(writer.insert_event(owner, item.fields, change));
     }
     std::sort(stored.errors.begin(), stored.errors.end(),
               [](const auto& a, const auto& b) { return a.index < b.index; });

@@ -2,11 +2,14 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <cstddef>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "domain/event.hpp"
 #include "domain/event_view.hpp"
 #include "domain/user.hpp"
+#include "service/event_change.hpp"
 #include "store/store.hpp"
 
 namespace almanac::service {
@@ -15,6 +18,7 @@ struct BatchOptions {
   bool reject_conflicts = false;  // ?conflicts=reject: check each item against stored events and
                                   // the earlier items of the batch
   bool atomic = false;            // ?atomic=true: any error stores nothing
+  std::optional<std::string> change_reason;  // recorded on every created event's first version
 };
 
 struct BatchResult {
@@ -29,27 +33,30 @@ class EventService {
  public:
   explicit EventService(store::Store& store, std::size_t max_batch = 1000);
 
-  // Creates an event owned by `user`. Raises kInvalidArgument with fields for a bad draft, and
-  // kConflict with domain::Conflicts details when it overlaps an event `user` takes part in
-  // (unless allow_conflicts).
+  // Creates an event owned by `user`, with its '+' version. Raises kInvalidArgument with fields
+  // for a bad draft, and kConflict with domain::Conflicts details when it overlaps an event `user`
+  // takes part in (unless options.allow_conflicts). options.if_match is not consulted.
   boost::asio::awaitable<domain::EventView> create(const domain::User& user,
                                                    const domain::EventDraft& draft,
-                                                   bool allow_conflicts);
+                                                   const WriteOptions& options);
 
   // The event as `user` sees it. Raises kNotFound "Event not found" when it does not exist or
   // `user` takes no part in it.
   domain::EventView get(const domain::User& user, domain::EventId id);
 
-  // Applies `draft` over the stored event (absent members keep their values). Raises kNotFound
-  // as get(), kPermissionDenied when the role may not edit, kInvalidArgument, and kConflict when
-  // the new times overlap an event any participant takes part in (the event itself excluded).
-  // An update that changes nothing writes nothing and returns the event as it is.
+  // Applies `draft` over the stored event (absent members keep their values) and records a '~'
+  // version. Raises, in this order: kNotFound as get(), kPermissionDenied when the role may not
+  // edit, kPreconditionFailed when options.if_match does not hold, kInvalidArgument, and
+  // kConflict as store_change(). An update that changes nothing writes nothing and returns the
+  // event as it is.
   boost::asio::awaitable<domain::EventView> update(const domain::User& user, domain::EventId id,
                                                    const domain::EventDraft& draft,
-                                                   bool allow_conflicts);
+                                                   const WriteOptions& options);
 
-  // Deletes the event. Raises kNotFound as get(), kPermissionDenied unless `user` owns it.
-  boost::asio::awaitable<void> remove(const domain::User& user, domain::EventId id);
+  // Deletes the event, recording a '-' version. Raises kNotFound as get(), kPermissionDenied
+  // unless `user` owns it, kPreconditionFailed when options.if_match does not hold.
+  boost::asio::awaitable<void> remove(const domain::User& user, domain::EventId id,
+                                      const WriteOptions& options);
 
   // One page of `user`'s events. `query` must be valid (the api layer checks it).
   domain::EventPage list(const domain::User& user, const domain::EventListQuery& query);

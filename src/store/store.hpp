@@ -11,6 +11,7 @@
 
 #include "domain/event.hpp"
 #include "domain/event_view.hpp"
+#include "domain/history.hpp"
 #include "domain/user.hpp"
 
 // The storage contract, in domain types only: no engine's types or semantics pass through it.
@@ -59,6 +60,19 @@ class StoreReader {
   virtual domain::Conflicts find_conflicts(std::span<const domain::UserId> users,
                                            domain::Timestamp start, domain::Timestamp end,
                                            domain::EventId exclude, domain::UserId viewer) = 0;
+
+  // The version `history_id` of event `id`, or nullopt when there is none or it belongs to
+  // another event. Versions outlive their event.
+  virtual std::optional<domain::EventVersion> find_version(domain::EventId id,
+                                                           domain::HistoryId history_id) = 0;
+
+  // How many versions event `id` has. Costs the same for 3 versions or 100,000.
+  virtual std::int64_t count_versions(domain::EventId id) = 0;
+
+  // The versions of event `id` at positions [first, last] (1 = its first version), oldest first.
+  // Costs what the versions returned cost, wherever the range lies.
+  virtual std::vector<domain::EventVersion> versions_at(domain::EventId id, std::int64_t first,
+                                                        std::int64_t last) = 0;
 };
 
 // Changes, valid inside one write transaction; everything done through one StoreWriter in one
@@ -76,15 +90,22 @@ class StoreWriter : public StoreReader {
   // revoked. Returns false when it already was.
   virtual bool revoke_token(std::string_view jti, domain::UserId user, std::int64_t expires_at) = 0;
 
-  // Stores a new event owned by `owner` (who becomes its OWNER participant), at version 1.
-  virtual domain::Event insert_event(domain::UserId owner, const domain::EventFields& fields) = 0;
+  // Every change to an event below appends its version (a snapshot of the event as the change
+  // left it, attributed to `change`) in the same transaction: a change without its version, or a
+  // version without its change, cannot be committed. Versions are never changed or deleted.
 
-  // Replaces the fields of event `id` and sets its version.
+  // Stores a new event owned by `owner` (who becomes its OWNER participant), at version 1, and
+  // its '+' version.
+  virtual domain::Event insert_event(domain::UserId owner, const domain::EventFields& fields,
+                                     const domain::ChangeMeta& change) = 0;
+
+  // Replaces the fields of event `id`, sets its version and appends a '~' version.
   virtual void update_event(domain::EventId id, const domain::EventFields& fields,
-                            std::int64_t version) = 0;
+                            std::int64_t version, const domain::ChangeMeta& change) = 0;
 
-  // Deletes event `id` and its participants.
-  virtual void delete_event(domain::EventId id) = 0;
+  // Appends a '-' version holding the event as it was, then deletes event `id` and its
+  // participants.
+  virtual void delete_event(domain::EventId id, const domain::ChangeMeta& change) = 0;
 
   // Gives `user` the role `role` on event `id`, adding them when they take no part yet. Never
   // makes an OWNER: use transfer_ownership.

@@ -1,15 +1,17 @@
-"""The role matrix of issue 4, driven by one data file (role_matrix.json): every event route is sent
-as OWNER, EDITOR, VIEWER, a stranger and without a token, and must answer the status its row names.
-Every refused write (401, 403, 404) is followed by proof that nothing changed: the event, its
-participants (and, once history exists, its history) read by the owner are byte-identical before
-and after. Every accepted write on the event must change that snapshot, which shows that the
-request of each row really is a write (a refusal of a no-op would prove nothing).
+"""The role matrix of issues 4 and 5, driven by one data file (role_matrix.json): every event route
+is sent as OWNER, EDITOR, VIEWER, a stranger and without a token, and must answer the status its row
+names. Every refused write (401, 403, 404) is followed by proof that nothing changed: the event, its
+participants and its version history read by the owner are byte-identical before and after. Every
+accepted write on the event must change that snapshot, which shows that the request of each row
+really is a write (a refusal of a no-op would prove nothing).
 
 The coverage check compares the file with the operations of `GET /api/schema/`: an operation under
 /api/events without a row, or a row without an operation, fails. (tests/unit/api/
 route_matrix_test.cpp does the same against the routes the server really registers.)
 
-Each (row, actor) pair gets a fresh event, so accepted writes never leak into the next pair.
+Each (row, actor) pair gets a fresh event, so accepted writes never leak into the next pair. The
+fresh event is created and then edited once: its first version differs from its current state, so a
+rollback to it ("$version.first") really changes something.
 """
 
 import datetime
@@ -31,6 +33,10 @@ COLLECTION_ACTORS = ("any_user", "no_token")
 # Users a row's params or body may name: the actors, plus `outsider`, who takes part in another
 # event of the owner but not in the fixture event (secondary ids of another event).
 USERS = ("owner", "editor", "viewer", "stranger", "outsider")
+# Versions a row's params may name: the fixture event's first and current versions. A row's
+# foreign_params may name the first version of another event (the outsider's event of owner).
+VERSIONS = ("$version.first", "$version.last")
+FOREIGN_VERSIONS = ("$foreign_version.first",)
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 REFUSED = (401, 403, 404)
 
@@ -38,12 +44,11 @@ NOT_FOUND = {"error": "Event not found", "code": "not_found"}
 NOT_AUTHENTICATED = {"detail": "Authentication credentials were not provided.",
                      "code": "not_authenticated"}
 
-# What "nothing changed" means for the event: these reads, as the owner, byte for byte. When the
-# history routes land, add their read here (one line):
-#     ("history", "/api/events/{id}/history/"),
+# What "nothing changed" means for the event: these reads, as the owner, byte for byte.
 EVENT_SNAPSHOT = (
     ("event", "/api/events/{id}/"),
     ("participants", "/api/events/{id}/permissions/"),
+    ("history", "/api/events/{id}/history/"),
 )
 
 
@@ -129,16 +134,28 @@ class RoleMatrixFileTest(unittest.TestCase):
                 wanted = EVENT_ACTORS if is_event_route(row) else COLLECTION_ACTORS
                 self.assertEqual(set(row["expect"]), set(wanted), row)
 
-    def test_parameters_and_placeholders_name_known_users(self):
+    def test_parameters_and_placeholders_name_known_users_or_versions(self):
         for row in ROWS:
             with self.subTest(row=row_name(row)):
                 secondary = [p for p in path_params(row["path"]) if p != "id"]
-                self.assertEqual(set(row.get("params", {})), set(secondary), row)
-                for user in row.get("params", {}).values():
-                    self.assertIn(user, USERS, row)
+                params = row.get("params", {})
+                self.assertEqual(set(params), set(secondary), row)
+                for value in params.values():
+                    self.assertTrue(value in USERS or value in VERSIONS, row)
                 if "foreign_params" in row:
-                    self.assertEqual(set(row["foreign_params"]), set(secondary), row)
+                    foreign = row["foreign_params"]
+                    self.assertEqual(set(foreign), set(secondary), row)
                     self.assertIsInstance(row.get("foreign_status"), int, row)
+                    self.assertIsInstance(row.get("foreign_error", ""), str, row)
+                    for name, value in foreign.items():
+                        # a user parameter stays a user, a version parameter a version
+                        if params[name] in USERS:
+                            self.assertIn(value, USERS, row)
+                        else:
+                            self.assertTrue(value in VERSIONS or value in FOREIGN_VERSIONS, row)
+                    self.assertTrue(any(value == "outsider" or value in FOREIGN_VERSIONS
+                                        for value in foreign.values()),
+                                    f"foreign_params name nothing of another event: {row}")
                 for user in placeholders(row["body"]):
                     self.assertIn(user, USERS, row)
 
@@ -243,10 +260,17 @@ class MatrixTestCase(ServerTestCase):
             token=self.token_of("owner"))
         self.assertEqual(response.status, 200, f"fixture: share failed: {response!r}")
 
+    def edit(self, event_id, body):
+        response = self.server.request("PATCH", f"/api/events/{event_id}/", body,
+                                       token=self.token_of("owner"))
+        self.assertEqual(response.status, 200, f"fixture: edit failed: {response!r}")
+
     def fixture(self):
-        """A new event owned by owner, shared with editor (EDITOR) and viewer (VIEWER)."""
+        """A new event owned by owner, shared with editor (EDITOR) and viewer (VIEWER), created
+        and then edited once: two versions, the first different from the current state."""
         event_id = self.create_event("matrix fixture")
         self.share(event_id, [("editor", "EDITOR"), ("viewer", "VIEWER")])
+        self.edit(event_id, {"description": "matrix fixture, edited once"})
         return event_id
 
     def outsiders_event(self):
@@ -256,6 +280,7 @@ class MatrixTestCase(ServerTestCase):
         if cls.other_event is None:
             event_id = self.create_event("outsider's event")
             self.share(event_id, [("outsider", "VIEWER")])
+            self.edit(event_id, {"description": "outsider's event, edited once"})
             cls.other_event = event_id
         return cls.other_event
 
@@ -270,12 +295,30 @@ class MatrixTestCase(ServerTestCase):
             return {key: self.fill(item) for key, item in value.items()}
         return value
 
+    def version_ids(self, event_id):
+        """The event's history ids as the owner reads them, oldest first."""
+        response = self.server.request("GET", f"/api/events/{event_id}/history/",
+                                       token=self.token_of("owner"))
+        self.assertEqual(response.status, 200, f"fixture: history failed: {response!r}")
+        ids = [item["version_id"] for item in reversed(response.json())]
+        self.assertGreaterEqual(len(ids), 2, f"fixture: fewer than two versions: {response!r}")
+        return ids
+
+    def resolve(self, value, event_id):
+        """A params value as a path segment: a user's id, or a version's history_id."""
+        if value in USERS:
+            return self.users[value]["id"]
+        if value in FOREIGN_VERSIONS:
+            return self.version_ids(self.outsiders_event())[0]
+        ids = self.version_ids(event_id)
+        return {"$version.first": ids[0], "$version.last": ids[-1]}[value]
+
     def target(self, row, event_id, params):
         path = row["path"]
         if event_id is not None:
             path = path.replace("{id}", str(event_id))
-        for name, user in params.items():
-            path = path.replace("{" + name + "}", str(self.users[user]["id"]))
+        for name, value in params.items():
+            path = path.replace("{" + name + "}", str(self.resolve(value, event_id)))
         return path + row.get("query", "")
 
     def send(self, row, actor, event_id, params=None):
@@ -361,7 +404,10 @@ class RoleMatrixTest(MatrixTestCase):
             if not is_event_route(row):
                 continue
             with self.subTest(row=row_name(row)):
-                params = {name: "stranger" for name in row.get("params", {})}
+                # user parameters: a real user; version parameters: a real version (of another
+                # event), so that only the event id is unknown
+                params = {name: "stranger" if value in USERS else FOREIGN_VERSIONS[0]
+                          for name, value in row.get("params", {}).items()}
                 path = self.target(row, 999999999, params)
                 response = self.server.request(row["method"], path, self.fill(row["body"]),
                                                token=self.token_of("owner"))
@@ -378,6 +424,8 @@ class RoleMatrixTest(MatrixTestCase):
                 response = self.send(row, "owner", event_id, row["foreign_params"])
                 body = self.assertErrorBody(response, row["foreign_status"], code="not_found")
                 self.assertEqual(set(body), {"error", "code"}, body)
+                if "foreign_error" in row:
+                    self.assertEqual(body["error"], row["foreign_error"], body)
                 after = (self.event_snapshot(event_id), self.event_snapshot(other))
                 self.assertEqual(after, before)
 

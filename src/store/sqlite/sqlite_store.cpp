@@ -4,6 +4,8 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <stdexcept>
+#include <string>
 
 #include "util/embedded.hpp"
 
@@ -241,7 +243,8 @@ class Session final : public StoreWriter {
     return conflicts;
   }
 
-  domain::Event insert_event(domain::UserId owner, const domain::EventFields& fields) override {
+  domain::Event insert_event(domain::UserId owner, const domain::EventFields& fields,
+                             const domain::ChangeMeta& change) override {
     const std::int64_t now = now_micros();
     auto q = db_.prepare(
         "INSERT INTO events (owner_id, title, description, start_time, end_time, location, "
@@ -256,28 +259,76 @@ class Session final : public StoreWriter {
         "INSERT INTO event_participants (event_id, user_id, role) VALUES (?1, ?2, 'OWNER')");
     p->bind(1, id).bind(2, owner);
     p->run();
+    // The first version of a new event: its values are at hand, no need to read the row back.
+    auto v = db_.prepare(
+        "INSERT INTO event_versions (event_id, position, version, history_type, history_date, "
+        "changed_by, change_reason, owner_id, title, description, start_time, end_time, "
+        "location, is_recurring, recurrence_pattern) "
+        "VALUES (?1, 1, 1, '+', ?9, ?10, ?11, ?12, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    v->bind(1, id);
+    bind_fields(*v, fields, 2);
+    v->bind(9, now).bind(10, change.changed_by);
+    bind_optional(*v, 11, change.change_reason);
+    v->bind(12, owner);
+    v->run();
     return domain::Event{id, fields, owner, 1};
   }
 
-  void update_event(domain::EventId id, const domain::EventFields& fields,
-                    std::int64_t version) override {
+  void update_event(domain::EventId id, const domain::EventFields& fields, std::int64_t version,
+                    const domain::ChangeMeta& change) override {
+    const std::int64_t now = now_micros();
     auto q = db_.prepare(
         "UPDATE events SET title = ?2, description = ?3, start_time = ?4, end_time = ?5, "
         "location = ?6, is_recurring = ?7, recurrence_pattern = ?8, version = ?9, "
         "updated_at = ?10 WHERE id = ?1");
     q->bind(1, id);
     bind_fields(*q, fields, 2);
-    q->bind(9, version).bind(10, now_micros());
+    q->bind(9, version).bind(10, now);
     q->run();
+    append_version(id, domain::HistoryType::kChanged, now, change);
   }
 
-  void delete_event(domain::EventId id) override {
+  void delete_event(domain::EventId id, const domain::ChangeMeta& change) override {
+    append_version(id, domain::HistoryType::kDeleted, now_micros(), change);
     auto participants = db_.prepare("DELETE FROM event_participants WHERE event_id = ?1");
     participants->bind(1, id);
     participants->run();
     auto event = db_.prepare("DELETE FROM events WHERE id = ?1");
     event->bind(1, id);
     event->run();
+  }
+
+  std::optional<domain::EventVersion> find_version(domain::EventId id,
+                                                   domain::HistoryId history_id) override {
+    static const std::string sql =
+        std::string(kVersionColumns) + "WHERE v.history_id = ?2 AND v.event_id = ?1";
+    auto q = db_.prepare_dynamic(sql);
+    q->bind(1, id).bind(2, history_id);
+    if (!q->step()) return std::nullopt;
+    return version_from(*q);
+  }
+
+  std::int64_t count_versions(domain::EventId id) override {
+    // Positions run 1..n without gaps: the newest one is the count, found at the end of the
+    // (event_id, position) index.
+    auto q = db_.prepare(
+        "SELECT position FROM event_versions WHERE event_id = ?1 ORDER BY position DESC LIMIT 1");
+    q->bind(1, id);
+    return q->step() ? q->column_int(0) : 0;
+  }
+
+  std::vector<domain::EventVersion> versions_at(domain::EventId id, std::int64_t first,
+                                                std::int64_t last) override {
+    std::vector<domain::EventVersion> versions;
+    if (first > last) return versions;
+    static const std::string sql = std::string(kVersionColumns) +
+                                   "WHERE v.event_id = ?1 AND v.position BETWEEN ?2 AND ?3 "
+                                   "ORDER BY v.position";
+    auto q = db_.prepare_dynamic(sql);
+    q->bind(1, id).bind(2, first).bind(3, last);
+    versions.reserve(static_cast<std::size_t>(std::min<std::int64_t>(last - first + 1, 1024)));
+    while (q->step()) versions.push_back(version_from(*q));
+    return versions;
   }
 
   void set_participant(domain::EventId id, domain::UserId user, domain::Role role) override {
@@ -342,6 +393,63 @@ class Session final : public StoreWriter {
   }
 
  private:
+  // The SELECT of a version and the username of its author, up to WHERE.
+  static constexpr std::string_view kVersionColumns =
+      "SELECT v.history_id, v.event_id, v.version, v.history_type, v.history_date, v.changed_by, "
+      "u.username, v.change_reason, v.owner_id, v.title, v.description, v.start_time, "
+      "v.end_time, v.location, v.is_recurring, v.recurrence_pattern "
+      "FROM event_versions v LEFT JOIN users u ON u.id = v.changed_by ";
+
+  // Appends a version of event `id` holding its row as it is now, at the next position.
+  void append_version(domain::EventId id, domain::HistoryType type, std::int64_t now,
+                      const domain::ChangeMeta& change) {
+    auto q = db_.prepare(
+        "INSERT INTO event_versions (event_id, position, version, history_type, history_date, "
+        "changed_by, change_reason, owner_id, title, description, start_time, end_time, "
+        "location, is_recurring, recurrence_pattern) "
+        "SELECT e.id, coalesce((SELECT position FROM event_versions WHERE event_id = e.id "
+        "ORDER BY position DESC LIMIT 1), 0) + 1, e.version, ?2, ?3, ?4, ?5, e.owner_id, "
+        "e.title, e.description, e.start_time, e.end_time, e.location, e.is_recurring, "
+        "e.recurrence_pattern FROM events e WHERE e.id = ?1");
+    q->bind(1, id).bind(2, domain::to_string(type)).bind(3, now).bind(4, change.changed_by);
+    bind_optional(*q, 5, change.change_reason);
+    q->run();
+    if (db_.changes() != 1) {
+      throw std::logic_error("no event " + std::to_string(id) + " to record a version of");
+    }
+  }
+
+  static void bind_optional(Statement& s, int index, const std::optional<std::string>& value) {
+    if (value) {
+      s.bind(index, *value);
+    } else {
+      s.bind_null(index);
+    }
+  }
+
+  // Columns: kVersionColumns.
+  static domain::EventVersion version_from(Statement& row) {
+    domain::EventVersion v;
+    v.history_id = row.column_int(0);
+    v.event_id = row.column_int(1);
+    v.version = row.column_int(2);
+    v.type = domain::parse_history_type(row.column_text(3)).value_or(domain::HistoryType::kChanged);
+    v.history_date = row.column_int(4);
+    if (!row.column_is_null(5) && !row.column_is_null(6)) {
+      v.changed_by = domain::VersionAuthor{row.column_int(5), row.column_text(6)};
+    }
+    if (!row.column_is_null(7)) v.change_reason = row.column_text(7);
+    v.owner_id = row.column_int(8);
+    v.fields.title = row.column_text(9);
+    v.fields.description = row.column_text(10);
+    v.fields.start_time = row.column_int(11);
+    v.fields.end_time = row.column_int(12);
+    v.fields.location = row.column_text(13);
+    v.fields.is_recurring = row.column_int(14) != 0;
+    if (!row.column_is_null(15)) v.fields.recurrence_pattern = row.column_text(15);
+    return v;
+  }
+
   // Binds title, description, start, end, location, is_recurring, pattern from index `first`.
   static void bind_fields(Statement& s, const domain::EventFields& f, int first) {
     s.bind(first, f.title)
@@ -350,11 +458,7 @@ class Session final : public StoreWriter {
         .bind(first + 3, f.end_time)
         .bind(first + 4, f.location)
         .bind(first + 5, std::int64_t{f.is_recurring ? 1 : 0});
-    if (f.recurrence_pattern) {
-      s.bind(first + 6, *f.recurrence_pattern);
-    } else {
-      s.bind_null(first + 6);
-    }
+    bind_optional(s, first + 6, f.recurrence_pattern);
   }
 
   // Columns: id, owner_id, title, description, start, end, location, is_recurring, pattern,

@@ -76,8 +76,9 @@ class RealRouter {
         auth_(store_, jwt_, hasher_, hash_pool_, service::AuthSettings{},
               [] { return std::int64_t{1'750'000'000}; }),
         events_(store_),
+        history_(store_),
         sharing_(store_),
-        services_{auth_, events_, sharing_, store_} {
+        services_{auth_, events_, history_, sharing_, store_} {
     add_routes(router_, services_);
   }
   ~RealRouter() {
@@ -105,6 +106,7 @@ class RealRouter {
   util::WorkerPool hash_pool_;
   service::AuthService auth_;
   service::EventService events_;
+  service::HistoryService history_;
   service::SharingService sharing_;
   Services services_;
   http::Router router_;

@@ -10,6 +10,7 @@
 #include <exception>
 #include <functional>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -39,7 +40,10 @@ using domain::EventId;
 using domain::EventListQuery;
 using domain::EventOrder;
 using domain::EventPage;
+using domain::EventVersion;
 using domain::EventView;
+using domain::HistoryId;
+using domain::HistoryType;
 using domain::NewUser;
 using domain::Role;
 using domain::Timestamp;
@@ -123,6 +127,9 @@ class EventTestDatabase {
   // Makes `user` a participant of `event` with `role`, behind the store's back: the interface has
   // no sharing method yet, and conflicts across users and list filters by role need one.
   virtual void add_participant(EventId event, UserId user, Role role) = 0;
+  // Tries to change, then to delete, version `history_id` behind the store's back; true when the
+  // engine refused both (history is immutable in the database itself, not only in the API).
+  virtual bool refuses_to_rewrite_version(domain::HistoryId history_id) = 0;
 };
 
 struct EventEngine {
@@ -147,6 +154,23 @@ class SqliteEventTestDatabase final : public EventTestDatabase {
         db.prepare("INSERT INTO event_participants (event_id, user_id, role) VALUES (?1, ?2, ?3)");
     q->bind(1, event).bind(2, user).bind(3, domain::to_string(role));
     q->run();
+  }
+
+  bool refuses_to_rewrite_version(domain::HistoryId history_id) override {
+    sqlite::Connection db(path(), false);
+    int refused = 0;
+    for (const std::string_view sql :
+         {std::string_view("UPDATE event_versions SET title = 'forged' WHERE history_id = ?1"),
+          std::string_view("DELETE FROM event_versions WHERE history_id = ?1")}) {
+      try {
+        auto q = db.prepare(sql);
+        q->bind(1, history_id);
+        q->run();
+      } catch (const sqlite::SqliteError&) {
+        ++refused;
+      }
+    }
+    return refused == 2;
   }
 
  private:
@@ -182,7 +206,8 @@ class EventStoreContract : public testing::TestWithParam<EventEngine> {
 
   Event add_event(UserId owner, const EventFields& f) {
     Event event;
-    write_or_throw(*store_, [&](StoreWriter& w) { event = w.insert_event(owner, f); });
+    write_or_throw(*store_, [&](StoreWriter& w) { event = w.insert_event(owner, f, {owner, {}}); });
+    owners_[event.id] = owner;
     return event;
   }
 
@@ -191,17 +216,21 @@ class EventStoreContract : public testing::TestWithParam<EventEngine> {
     std::vector<Event> events;
     write_or_throw(*store_, [&](StoreWriter& w) {
       events.clear();
-      for (const EventFields& f : all) events.push_back(w.insert_event(owner, f));
+      for (const EventFields& f : all) events.push_back(w.insert_event(owner, f, {owner, {}}));
     });
+    for (const Event& event : events) owners_[event.id] = owner;
     return events;
   }
 
+  // Changes made by the event's owner, without a reason.
   void update_event(EventId id, const EventFields& f, std::int64_t version) {
-    write_or_throw(*store_, [&](StoreWriter& w) { w.update_event(id, f, version); });
+    write_or_throw(*store_, [&](StoreWriter& w) {
+      w.update_event(id, f, version, {owners_.at(id), {}});
+    });
   }
 
   void delete_event(EventId id) {
-    write_or_throw(*store_, [&](StoreWriter& w) { w.delete_event(id); });
+    write_or_throw(*store_, [&](StoreWriter& w) { w.delete_event(id, {owners_.at(id), {}}); });
   }
 
   void share(EventId event, UserId user, Role role) {
@@ -244,6 +273,7 @@ class EventStoreContract : public testing::TestWithParam<EventEngine> {
 
   std::unique_ptr<EventTestDatabase> database_;  // declared first: outlives the store
   std::unique_ptr<Store> store_;
+  std::map<EventId, UserId> owners_;  // who created each event added through the fixture
 };
 
 // --- insert_event, find_event_for, participants_of
@@ -351,7 +381,7 @@ TEST_P(EventStoreContract, EventInsertedByAFailedJobLeavesNoTrace) {
   const User alice = add_user("alice");
   EventId id = 0;
   const std::exception_ptr error = write_and_wait(*store_, [&](StoreWriter& w) {
-    id = w.insert_event(alice.id, fields("Doomed", on_day(9), on_day(10))).id;
+    id = w.insert_event(alice.id, fields("Doomed", on_day(9), on_day(10)), {alice.id, {}}).id;
     throw std::runtime_error("job failed after inserting");
   });
   EXPECT_EQ(describe_outcome(error), "exception: job failed after inserting");
@@ -371,7 +401,7 @@ TEST_P(EventStoreContract, ConflictSearchInTheSameJobSeesEventsInsertedEarlierIn
   write_or_throw(*store_, [&](StoreWriter& w) {
     const UserId users[] = {alice.id};
     before = w.find_conflicts(users, on_day(9, 30), on_day(10, 30), 0, alice.id);
-    first = w.insert_event(alice.id, fields("First", on_day(9), on_day(10))).id;
+    first = w.insert_event(alice.id, fields("First", on_day(9), on_day(10)), {alice.id, {}}).id;
     after = w.find_conflicts(users, on_day(9, 30), on_day(10, 30), 0, alice.id);
   });
   EXPECT_EQ(before.total, 0);
@@ -1206,12 +1236,15 @@ TEST_P(EventStoreContract, FiveThousandEventsPerUserInOneJobStillGiveExactAnswer
     bobs.clear();
     for (int i = 0; i < kPerUser; ++i) {
       const Timestamp start = base + i * kHour;
-      alices.push_back(
-          w.insert_event(alice.id, fields("A" + std::to_string(i), start, start + 30 * kMinute))
+      alices.push_back(w.insert_event(alice.id,
+                                      fields("A" + std::to_string(i), start, start + 30 * kMinute),
+                                      {alice.id, {}})
+                           .id);
+      bobs.push_back(
+          w.insert_event(
+               bob.id, fields("B" + std::to_string(i), start + 15 * kMinute, start + 45 * kMinute),
+               {bob.id, {}})
               .id);
-      bobs.push_back(w.insert_event(bob.id, fields("B" + std::to_string(i), start + 15 * kMinute,
-                                                   start + 45 * kMinute))
-                         .id);
     }
   });
   ASSERT_EQ(alices.size(), static_cast<std::size_t>(kPerUser));
@@ -1262,10 +1295,205 @@ TEST_P(EventStoreContract, FiveThousandEventsPerUserInOneJobStillGiveExactAnswer
   EXPECT_EQ(list(bob.id, titled).count, 0);
 }
 
+// --- versions ------------------------------------------------------------------------------------
+
+class EventHistoryContract : public EventStoreContract {
+ protected:
+  std::int64_t count_versions(EventId id) {
+    return read([&](StoreReader& r) { return r.count_versions(id); });
+  }
+  std::vector<EventVersion> versions_at(EventId id, std::int64_t first, std::int64_t last) {
+    return read([&](StoreReader& r) { return r.versions_at(id, first, last); });
+  }
+  std::vector<EventVersion> all_versions(EventId id) {
+    return versions_at(id, 1, count_versions(id));
+  }
+  std::optional<EventVersion> find_version(EventId id, HistoryId history_id) {
+    return read([&](StoreReader& r) { return r.find_version(id, history_id); });
+  }
+  void update_as(UserId by, EventId id, const EventFields& f, std::int64_t version,
+                 std::optional<std::string> reason = {}) {
+    write_or_throw(*store_, [&](StoreWriter& w) { w.update_event(id, f, version, {by, reason}); });
+  }
+  static std::vector<HistoryId> history_ids(const std::vector<EventVersion>& versions) {
+    std::vector<HistoryId> ids;
+    for (const EventVersion& v : versions) ids.push_back(v.history_id);
+    return ids;
+  }
+};
+
+TEST_P(EventHistoryContract, InsertRecordsTheFirstVersionWithItsAuthorAndReason) {
+  const User alice = add_user("alice");
+  const EventFields f = fields("Kick-off", on_day(9), on_day(10));
+  Event event;
+  write_or_throw(*store_, [&](StoreWriter& w) {
+    event = w.insert_event(alice.id, f, {alice.id, "planned"});
+  });
+  ASSERT_EQ(count_versions(event.id), 1);
+  const std::vector<EventVersion> versions = all_versions(event.id);
+  ASSERT_EQ(versions.size(), 1u);
+  const EventVersion& v = versions[0];
+  EXPECT_GT(v.history_id, 0);
+  EXPECT_EQ(v.event_id, event.id);
+  EXPECT_EQ(v.version, 1);
+  EXPECT_EQ(v.type, HistoryType::kCreated);
+  ASSERT_TRUE(v.changed_by.has_value());
+  EXPECT_EQ(v.changed_by->id, alice.id);
+  EXPECT_EQ(v.changed_by->username, "alice");
+  EXPECT_EQ(v.change_reason, std::optional<std::string>("planned"));
+  EXPECT_EQ(v.owner_id, alice.id);
+  EXPECT_EQ(v.fields, f);
+  EXPECT_GT(v.history_date, 0);
+  const std::optional<EventVersion> found = find_version(event.id, v.history_id);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->fields, f);
+  EXPECT_EQ(found->history_id, v.history_id);
+}
+
+TEST_P(EventHistoryContract, EachUpdateAppendsASnapshotAttributedToWhoeverMadeIt) {
+  const User alice = add_user("alice");
+  const User bob = add_user("bob");
+  const Event event = add_event(alice.id, fields("One", on_day(9), on_day(10)));
+  const EventFields two = fields("Two", on_day(9), on_day(11));
+  EventFields three = two;
+  three.location = "Room 3";
+  three.is_recurring = true;
+  three.recurrence_pattern = "weekly";
+  update_as(bob.id, event.id, two, 2, "longer");
+  update_as(alice.id, event.id, three, 3);
+
+  const std::vector<EventVersion> versions = all_versions(event.id);
+  ASSERT_EQ(versions.size(), 3u);
+  EXPECT_EQ(versions[0].type, HistoryType::kCreated);
+  EXPECT_EQ(versions[1].type, HistoryType::kChanged);
+  EXPECT_EQ(versions[2].type, HistoryType::kChanged);
+  EXPECT_EQ(versions[1].fields, two);
+  EXPECT_EQ(versions[2].fields, three);
+  EXPECT_EQ(versions[1].version, 2);
+  EXPECT_EQ(versions[2].version, 3);
+  EXPECT_EQ(versions[1].changed_by->username, "bob");
+  EXPECT_EQ(versions[1].change_reason, std::optional<std::string>("longer"));
+  EXPECT_EQ(versions[2].changed_by->username, "alice");
+  EXPECT_EQ(versions[2].change_reason, std::nullopt);
+  EXPECT_LT(versions[0].history_id, versions[1].history_id);
+  EXPECT_LT(versions[1].history_id, versions[2].history_id);
+  EXPECT_LE(versions[0].history_date, versions[2].history_date);
+}
+
+TEST_P(EventHistoryContract, PositionsSelectAnyRangeOfVersionsOldestFirst) {
+  const User alice = add_user("alice");
+  const Event event = add_event(alice.id, fields("v1", on_day(9), on_day(10)));
+  for (int v = 2; v <= 7; ++v) {
+    update_as(alice.id, event.id, fields("v" + std::to_string(v), on_day(9), on_day(10)), v);
+  }
+  ASSERT_EQ(count_versions(event.id), 7);
+  const std::vector<EventVersion> middle = versions_at(event.id, 3, 5);
+  ASSERT_EQ(middle.size(), 3u);
+  EXPECT_EQ(middle[0].fields.title, "v3");
+  EXPECT_EQ(middle[2].fields.title, "v5");
+  EXPECT_EQ(versions_at(event.id, 6, 100).size(), 2u);  // clipped at the newest
+  EXPECT_TRUE(versions_at(event.id, 5, 4).empty());
+  EXPECT_TRUE(versions_at(event.id, 8, 9).empty());
+  EXPECT_TRUE(versions_at(event.id + 1000, 1, 10).empty());
+  EXPECT_EQ(count_versions(event.id + 1000), 0);
+}
+
+TEST_P(EventHistoryContract, HistoryIdsAreOneSequenceAcrossEvents) {
+  const User alice = add_user("alice");
+  const Event a = add_event(alice.id, fields("A", on_day(9), on_day(10)));
+  const Event b = add_event(alice.id, fields("B", on_day(11), on_day(12)));
+  update_as(alice.id, a.id, fields("A2", on_day(9), on_day(10)), 2);
+  update_as(alice.id, b.id, fields("B2", on_day(11), on_day(12)), 2);
+  const std::vector<HistoryId> of_a = history_ids(all_versions(a.id));
+  const std::vector<HistoryId> of_b = history_ids(all_versions(b.id));
+  ASSERT_EQ(of_a.size(), 2u);
+  ASSERT_EQ(of_b.size(), 2u);
+  // In the order the changes were made: a+, b+, a~, b~.
+  EXPECT_LT(of_a[0], of_b[0]);
+  EXPECT_LT(of_b[0], of_a[1]);
+  EXPECT_LT(of_a[1], of_b[1]);
+}
+
+TEST_P(EventHistoryContract, AVersionIsFoundOnlyThroughItsOwnEvent) {
+  const User alice = add_user("alice");
+  const Event a = add_event(alice.id, fields("A", on_day(9), on_day(10)));
+  const Event b = add_event(alice.id, fields("B", on_day(11), on_day(12)));
+  const HistoryId of_a = all_versions(a.id).at(0).history_id;
+  EXPECT_TRUE(find_version(a.id, of_a).has_value());
+  EXPECT_EQ(find_version(b.id, of_a), std::nullopt);
+  EXPECT_EQ(find_version(a.id, of_a + 1000), std::nullopt);
+}
+
+TEST_P(EventHistoryContract, DeleteRecordsTheEventAsItWasAndKeepsItsHistory) {
+  const User alice = add_user("alice");
+  const User bob = add_user("bob");
+  const EventFields f = fields("Doomed", on_day(9), on_day(10));
+  const Event event = add_event(alice.id, f);
+  write_or_throw(*store_, [&](StoreWriter& w) { w.delete_event(event.id, {bob.id, "cancelled"}); });
+  EXPECT_EQ(find_event_for(alice.id, event.id), std::nullopt);
+  const std::vector<EventVersion> versions = all_versions(event.id);
+  ASSERT_EQ(versions.size(), 2u);
+  EXPECT_EQ(versions[1].type, HistoryType::kDeleted);
+  EXPECT_EQ(versions[1].fields, f);
+  EXPECT_EQ(versions[1].owner_id, alice.id);
+  EXPECT_EQ(versions[1].changed_by->id, bob.id);
+  EXPECT_EQ(versions[1].change_reason, std::optional<std::string>("cancelled"));
+  // A later event never takes a history id already given.
+  const Event next = add_event(alice.id, f);
+  EXPECT_GT(all_versions(next.id).at(0).history_id, versions[1].history_id);
+}
+
+TEST_P(EventHistoryContract, AFailedJobLeavesNoVersionBehind) {
+  const User alice = add_user("alice");
+  const Event kept = add_event(alice.id, fields("Kept", on_day(9), on_day(10)));
+  EventId doomed = 0;
+  const std::exception_ptr error = write_and_wait(*store_, [&](StoreWriter& w) {
+    doomed = w.insert_event(alice.id, fields("Doomed", on_day(11), on_day(12)), {alice.id, {}}).id;
+    w.update_event(kept.id, fields("Changed", on_day(9), on_day(10)), 2, {alice.id, {}});
+    throw std::runtime_error("job failed after writing");
+  });
+  EXPECT_EQ(describe_outcome(error), "exception: job failed after writing");
+  EXPECT_EQ(count_versions(doomed), 0);
+  const std::vector<EventVersion> versions = all_versions(kept.id);
+  ASSERT_EQ(versions.size(), 1u);
+  EXPECT_EQ(versions[0].fields.title, "Kept");
+}
+
+TEST_P(EventHistoryContract, TheDatabaseRefusesToRewriteOrDeleteAVersion) {
+  const User alice = add_user("alice");
+  const Event event = add_event(alice.id, fields("Fixed", on_day(9), on_day(10)));
+  const HistoryId id = all_versions(event.id).at(0).history_id;
+  EXPECT_TRUE(database_->refuses_to_rewrite_version(id));
+  const std::optional<EventVersion> after = find_version(event.id, id);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->fields.title, "Fixed");
+}
+
+TEST_P(EventHistoryContract, CountingAndPagingCostTheSameAtAnyDepth) {
+  // Not a timing test: with 2,000 versions the answers at both ends are exact, and the engine's
+  // query plans (checked by the benchmark) make them index ranges.
+  const User alice = add_user("alice");
+  const Event event = add_event(alice.id, fields("t1", on_day(9), on_day(10)));
+  write_or_throw(*store_, [&](StoreWriter& w) {
+    for (int v = 2; v <= 2000; ++v) {
+      w.update_event(event.id, fields("t" + std::to_string(v), on_day(9), on_day(10)), v,
+                     {alice.id, {}});
+    }
+  });
+  EXPECT_EQ(count_versions(event.id), 2000);
+  const std::vector<EventVersion> newest = versions_at(event.id, 1991, 2000);
+  ASSERT_EQ(newest.size(), 10u);
+  EXPECT_EQ(newest.back().fields.title, "t2000");
+  EXPECT_EQ(newest.back().version, 2000);
+  EXPECT_EQ(versions_at(event.id, 1, 1).at(0).fields.title, "t1");
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, EventStoreContract, testing::Values(sqlite_engine()),
                          [](const testing::TestParamInfo<EventEngine>& info) {
                            return info.param.name;
                          });
+INSTANTIATE_TEST_SUITE_P(Engines, EventHistoryContract, testing::Values(sqlite_engine()),
+                         [](const auto& info) { return info.param.name; });
 INSTANTIATE_TEST_SUITE_P(Engines, EventListPaging, testing::Values(sqlite_engine()),
                          [](const testing::TestParamInfo<EventEngine>& info) {
                            return info.param.name;
