@@ -74,6 +74,7 @@ class JwtCodec {
  private:
   std::string secret_;
   std::int64_t leeway_seconds_;
+  std::uint64_t key_id_;  // names secret_'s HMAC contexts, kept per thread (jwt.cpp)
 };
 
 // Returns a fresh token id: 32 lowercase hex characters (128 bits) from libsodium's CSPRNG, the

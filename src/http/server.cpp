@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -14,7 +15,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
+#include <boost/beast/http/status.hpp>
 #include <condition_variable>
 #include <ctime>
 #include <list>
@@ -91,6 +92,47 @@ const std::string& http_date() {
     cached_second = now;
   }
   return cached;
+}
+
+// Whether a response with this status never carries a body nor its length (RFC 9110 8.6).
+bool is_bodiless(Status status) {
+  const unsigned code = static_cast<unsigned>(status);
+  return code / 100 == 1 || code == 204 || code == 304;
+}
+
+// The status line and header fields of `response`, ending with the empty line: Date,
+// Content-Type (when set), X-Request-Id, the handler's headers, Content-Length (unless the status
+// has no body) and the Connection field that HTTP/1.0 and HTTP/1.1 need to say `keep_alive`.
+std::string response_head(const Response& response, unsigned version, bool keep_alive,
+                          const std::string& request_id) {
+  std::string head;
+  head.reserve(256);
+  head += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  head += std::to_string(static_cast<unsigned>(response.status));
+  head += ' ';
+  head += bhttp::obsolete_reason(response.status);
+  head += "\r\nDate: ";
+  head += http_date();
+  if (!response.content_type.empty()) {
+    head += "\r\nContent-Type: ";
+    head += response.content_type;
+  }
+  head += "\r\nX-Request-Id: ";
+  head += request_id;
+  for (const auto& [name, value] : response.headers) {
+    head += "\r\n";
+    head += name;
+    head += ": ";
+    head += value;
+  }
+  if (!is_bodiless(response.status)) {
+    head += "\r\nContent-Length: ";
+    head += std::to_string(response.body.size());
+  }
+  if (version == 10 && keep_alive) head += "\r\nConnection: keep-alive";
+  if (version != 10 && !keep_alive) head += "\r\nConnection: close";
+  head += "\r\n\r\n";
+  return head;
 }
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -317,17 +359,14 @@ asio::awaitable<Response> Server::Impl::dispatch(Request& request) {
 asio::awaitable<void> Server::Impl::write(beast::tcp_stream& stream, Response& response,
                                           unsigned version, bool keep_alive,
                                           const std::string& request_id, beast::error_code& ec) {
-  bhttp::response<bhttp::string_body> message{response.status, version};
-  message.set(bhttp::field::date, http_date());
-  if (!response.content_type.empty())
-    message.set(bhttp::field::content_type, response.content_type);
-  message.set("X-Request-Id", request_id);
-  for (auto& [name, value] : response.headers) message.insert(name, value);
-  message.keep_alive(keep_alive);
-  message.body() = std::move(response.body);
-  message.prepare_payload();
+  // The head is written by hand into one string and sent with the body in one gather write: the
+  // same bytes Beast's serializer produces, at a fraction of its cost per response (profiled).
+  std::string head = response_head(response, version, keep_alive, request_id);
+  const std::string_view body =
+      is_bodiless(response.status) ? std::string_view() : std::string_view(response.body);
+  const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
   stream.expires_after(options.body_timeout);
-  co_await bhttp::async_write(stream, message, asio::redirect_error(asio::use_awaitable, ec));
+  co_await asio::async_write(stream, buffers, asio::redirect_error(asio::use_awaitable, ec));
 }
 
 // Answers a request we will not read (limits, framing) and closes the connection.

@@ -1,5 +1,8 @@
 #include "service/auth_service.hpp"
 
+#include <atomic>
+#include <unordered_map>
+
 #include "service/async.hpp"
 
 namespace almanac::service {
@@ -23,6 +26,19 @@ Error no_active_account() {
                "no_active_account");
 }
 
+// The users authenticate() read recently on this thread, of one AuthService at a time.
+struct UserCache {
+  struct Entry {
+    domain::User user;
+    std::int64_t read_at = 0;  // Unix seconds
+  };
+  static constexpr std::size_t kMaxEntries = 4096;
+  std::uint64_t instance = 0;
+  std::unordered_map<domain::UserId, Entry> entries;
+};
+thread_local UserCache t_user_cache;
+std::atomic<std::uint64_t> g_next_instance{1};
+
 }  // namespace
 
 AuthService::AuthService(store::Store& store, const auth::JwtCodec& jwt,
@@ -33,7 +49,8 @@ AuthService::AuthService(store::Store& store, const auth::JwtCodec& jwt,
       hasher_(hasher),
       hash_pool_(hash_pool),
       settings_(settings),
-      clock_(std::move(clock)) {}
+      clock_(std::move(clock)),
+      instance_(g_next_instance.fetch_add(1)) {}
 
 TokenPair AuthService::issue_pair(const domain::User& user) {
   const std::int64_t now = clock_();
@@ -147,10 +164,24 @@ domain::User AuthService::authenticate(std::string_view access_token) {
   const auth::VerifiedToken verified =
       jwt_.verify(access_token, auth::TokenType::kAccess, clock_());
   if (!verified.ok()) throw invalid_bearer();
+  const std::int64_t now = clock_();
+  UserCache& cache = t_user_cache;
+  if (cache.instance != instance_) {
+    cache.entries.clear();
+    cache.instance = instance_;
+  }
+  const domain::UserId id = verified.claims.user_id;
+  if (const auto found = cache.entries.find(id); found != cache.entries.end()) {
+    if (now - found->second.read_at < settings_.user_cache_ttl.count()) return found->second.user;
+    cache.entries.erase(found);
+  }
   std::optional<domain::User> user;
-  store_.read(
-      [&](store::StoreReader& reader) { user = reader.find_user(verified.claims.user_id); });
+  store_.read([&](store::StoreReader& reader) { user = reader.find_user(id); });
   if (!user || !user->is_active) throw invalid_bearer();
+  if (settings_.user_cache_ttl.count() > 0) {
+    if (cache.entries.size() >= UserCache::kMaxEntries) cache.entries.clear();
+    cache.entries.insert_or_assign(id, UserCache::Entry{*user, now});
+  }
   return *user;
 }
 

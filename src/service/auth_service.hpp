@@ -23,6 +23,10 @@ struct TokenPair {
 struct AuthSettings {
   std::chrono::seconds access_lifetime{15 * 60};
   std::chrono::seconds refresh_lifetime{7 * 24 * 3600};
+  // How long authenticate() may answer from its per-thread cache of users instead of reading
+  // the user again: a user disabled in the database is refused at most this much later (their
+  // access token stays valid for its whole lifetime anyway). 0 reads the user every time.
+  std::chrono::seconds user_cache_ttl{1};
 };
 
 // Registration, login, token refresh and logout, and the Bearer check every authenticated
@@ -56,7 +60,8 @@ class AuthService {
   boost::asio::awaitable<void> logout(const std::string& refresh_token);
 
   // The active user that a Bearer access token stands for. Raises kUnauthenticated
-  // "token_not_valid" for anything wrong with the token or its user.
+  // "token_not_valid" for anything wrong with the token or its user. The user is read at most
+  // once per settings.user_cache_ttl per I/O thread (no lock, no shared state).
   domain::User authenticate(std::string_view access_token);
 
  private:
@@ -69,6 +74,7 @@ class AuthService {
   util::WorkerPool& hash_pool_;
   AuthSettings settings_;
   Clock clock_;
+  std::uint64_t instance_;  // keys this service's entries in the per-thread user cache
 };
 
 }  // namespace almanac::service

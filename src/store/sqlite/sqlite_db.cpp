@@ -111,6 +111,8 @@ void Connection::exec(std::string_view sql) {
   }
 }
 
+void Connection::run(std::string_view sql) { prepare(sql)->run(); }
+
 Connection::Use Connection::prepare(std::string_view sql) {
   auto it = statements_.find(sql);
   if (it == statements_.end()) {

@@ -62,8 +62,13 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Executes one or more statements without results (DDL, BEGIN/COMMIT).
+  // Executes one or more statements without results (DDL, migrations), compiling them each time.
   void exec(std::string_view sql);
+
+  // Runs one statement without results through the statement cache: for the transaction control
+  // of every request (BEGIN, COMMIT, SAVEPOINT...), which would otherwise be parsed each time.
+  // `sql` must be a string literal, as for prepare().
+  void run(std::string_view sql);
 
   // The cached prepared statement for `sql`; `sql` must be a string literal (its address is the
   // cache key's storage). The returned guard resets the statement when it goes out of scope.

@@ -565,14 +565,14 @@ Connection& SqliteStore::reader_connection() {
 void SqliteStore::read(const std::function<void(StoreReader&)>& work) {
   Connection& db = reader_connection();
   Session session(db);
-  db.exec("BEGIN");
+  db.run("BEGIN");
   try {
     work(session);
   } catch (...) {
     if (db.in_transaction()) db.exec("ROLLBACK");
     throw;
   }
-  db.exec("COMMIT");
+  db.run("COMMIT");
 }
 
 bool SqliteStore::ping() {
@@ -630,7 +630,7 @@ void SqliteStore::run_group(std::vector<Job>& jobs) {
   std::exception_ptr begin_error;
   const auto begin = [&]() -> bool {
     try {
-      db.exec("BEGIN IMMEDIATE");
+      db.run("BEGIN IMMEDIATE");
       return true;
     } catch (...) {
       begin_error = std::current_exception();
@@ -645,9 +645,9 @@ void SqliteStore::run_group(std::vector<Job>& jobs) {
       continue;
     }
     try {
-      db.exec("SAVEPOINT job");
+      db.run("SAVEPOINT job");
       jobs[i].work(session);
-      db.exec("RELEASE job");
+      db.run("RELEASE job");
       pending.push_back(i);
     } catch (...) {
       outcomes[i] = std::current_exception();
@@ -670,7 +670,7 @@ void SqliteStore::run_group(std::vector<Job>& jobs) {
   }
   if (open) {
     try {
-      db.exec("COMMIT");
+      db.run("COMMIT");
     } catch (...) {
       fail_pending(std::current_exception());
       if (db.in_transaction()) {

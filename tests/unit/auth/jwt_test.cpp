@@ -5,11 +5,15 @@
 #include <openssl/hmac.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 namespace almanac::auth {
 namespace {
@@ -220,6 +224,32 @@ TEST_F(JwtVerify, RejectsTamperedPayload) {
 TEST_F(JwtVerify, RejectsTokenSignedWithAnotherKey) {
   const JwtCodec other{std::string(kOtherSecret)};
   EXPECT_EQ(verify_access(other.sign(access_claims())), TokenError::kBadSignature);
+}
+
+TEST_F(JwtVerify, ManyKeysInTurnOnManyThreadsEachVerifyOnlyTheirOwnTokens) {
+  // HMAC contexts are kept per thread and key, a few at a time: more codecs than that, used in
+  // turn from several threads, must never sign or verify with another codec's key.
+  std::vector<std::unique_ptr<JwtCodec>> codecs;
+  for (int i = 0; i < 20; ++i) {
+    codecs.push_back(std::make_unique<JwtCodec>(std::string(40, static_cast<char>('a' + i))));
+  }
+  const auto check_all = [&](int* failures) {
+    for (int round = 0; round < 3; ++round) {
+      for (std::size_t i = 0; i < codecs.size(); ++i) {
+        const std::string token = codecs[i]->sign(access_claims());
+        const JwtCodec& next = *codecs[(i + 1) % codecs.size()];
+        if (!codecs[i]->verify(token, TokenType::kAccess, kNow).ok()) ++*failures;
+        if (next.verify(token, TokenType::kAccess, kNow).error != TokenError::kBadSignature) {
+          ++*failures;
+        }
+      }
+    }
+  };
+  std::array<int, 4> failures{};
+  std::vector<std::thread> threads;
+  for (int& count : failures) threads.emplace_back(check_all, &count);
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures, (std::array<int, 4>{}));
 }
 
 TEST_F(JwtVerify, RejectsSignatureOfWrongLength) {
