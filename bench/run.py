@@ -97,6 +97,8 @@ SEED_BATCH = 1_000            # ... this many (the default --max-batch)
 CREATE_FIRST_SLOT = 4_102_444_800  # event_create: 2100-01-01 00:00:00 UTC, far from other events
 CREATE_LAST_SLOT = 253_370_764_800 - 3600  # the last hour of 9999 (the API's latest time)
 UPDATE_DAY = "2099-06-01"     # event_update: the day its two slots are on (no other event there)
+HISTORY_VERSIONS = 10_000     # history, diff: the versions of their event (one create, PATCHes)
+HISTORY_SEED_CLIENTS = 8      # concurrent keep-alive connections sending those PATCHes
 
 
 def utc_text(seconds):
@@ -187,6 +189,80 @@ def seed_event_update(seed):
             "BENCH_ACCESS_TOKEN": access}
 
 
+def seed_history(seed):
+    """A user of its own with one event of HISTORY_VERSIONS versions: a create, then PATCHes of
+    its title (and every third one of its location), sent on HISTORY_SEED_CLIENTS keep-alive
+    connections at once (each answered when durable; the writer commits them in groups). Shared
+    by the history and diff scenarios: seeded once per run."""
+    if seed.history_env is not None:
+        return seed.history_env
+    user = seed.add_user("bench-history")
+    token = user["access"]
+    status, body = seed.request("POST", "/api/events/", {
+        "title": "bench history", "description": "The event whose history is read",
+        "start_time": "2099-03-01 09:00:00", "end_time": "2099-03-01 10:00:00",
+        "location": "Room 1"}, token=token)
+    if status != 201:
+        raise SetupError(f"create answered {status}: {body!r}")
+    event_id = body["event"]["id"]
+    began = time.monotonic()
+    changes = iter(range(2, HISTORY_VERSIONS + 1))
+    lock = threading.Lock()
+    failures = []
+
+    def send_patches():
+        conn = http.client.HTTPConnection("127.0.0.1", seed.port, timeout=HTTP_TIMEOUT_S)
+        try:
+            while not failures:
+                with lock:
+                    n = next(changes, None)
+                if n is None:
+                    return
+                patch = {"title": f"bench history (rev {n})"}
+                if n % 3 == 0:
+                    patch["location"] = ["Room 1", "Zoom", "Room 4.12"][n // 3 % 3]
+                status, answer = http_request(seed.port, "PATCH", f"/api/events/{event_id}/",
+                                              patch, token=token, connection=conn)
+                if status != 200:
+                    failures.append(f"PATCH answered {status}: {str(answer)[:300]}")
+        except OSError as error:
+            failures.append(f"PATCH failed: {error}")
+        finally:
+            conn.close()
+
+    clients = [threading.Thread(target=send_patches) for _ in range(HISTORY_SEED_CLIENTS)]
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join()
+    if failures:
+        raise SetupError(failures[0])
+    log(f"history: {HISTORY_VERSIONS - 1:,} PATCHes in {time.monotonic() - began:.1f} s "
+        f"({HISTORY_SEED_CLIENTS} connections)")
+    newest, oldest = None, None
+    pages = (HISTORY_VERSIONS + 9) // 10
+    for page in (1, pages):
+        status, body = seed.request(
+            "GET", f"/api/events/{event_id}/history/?page={page}&page_size=10", token=token)
+        if status != 200 or body.get("count") != HISTORY_VERSIONS:
+            raise SetupError(f"history page {page} answered {status} with count "
+                             f"{body.get('count') if isinstance(body, dict) else body!r}, "
+                             f"expected {HISTORY_VERSIONS}")
+        ids = [entry["version_id"] for entry in body["results"]]
+        if page == 1:
+            newest = ids[0]
+        else:
+            oldest = ids[-1]
+    # The diff compares the first version with the newest: the fields that differ between them.
+    status, body = seed.request("GET", f"/api/events/{event_id}/diff/{oldest}/{newest}/",
+                                token=token)
+    if status != 200 or not body:
+        raise SetupError(f"diff answered {status}: {body!r}")
+    seed.history_env = {"BENCH_ACCESS_TOKEN": token, "BENCH_EVENT_ID": str(event_id),
+                        "BENCH_VERSION_A": str(oldest), "BENCH_VERSION_B": str(newest)}
+    return seed.history_env
+
+
 def seed_batch(seed):
     """A user of its own, so that the millions of events the batches store stay out of the
     other scenarios' way."""
@@ -211,6 +287,14 @@ SCENARIOS = [
     Scenario("event_update", "event_update.lua", "/api/events/{BENCH_EVENT_ID}/",
              seed=seed_event_update,
              what="durable PUT moving one event between two slots (conflict check)"),
+    Scenario("history", "history.lua",
+             "/api/events/{BENCH_EVENT_ID}/history/?page=1&page_size=10", seed=seed_history,
+             what=f"history page 1 (newest 10) and count of an event with {HISTORY_VERSIONS:,} "
+                  "versions"),
+    Scenario("diff", "diff.lua",
+             "/api/events/{BENCH_EVENT_ID}/diff/{BENCH_VERSION_A}/{BENCH_VERSION_B}/",
+             seed=seed_history,
+             what=f"diff of the first and the newest of {HISTORY_VERSIONS:,} versions"),
     Scenario("batch_1000", "batch_1000.lua", "/api/events/batch/", expect=201, connections=4,
              seed=seed_batch, items=1000,
              what="1,000 events validated and stored in one transaction"),
@@ -479,6 +563,7 @@ class Seed:
         self.user_id = body["user"]["id"]
         self.access = body["access"]
         self.refresh = body["refresh"]
+        self.history_env = None  # seed_history's event, shared by the history and diff scenarios
         # Check the refresh scenario's request once before loading it.
         status, body = http_request(port, "POST", "/api/auth/refresh/", {"refresh": self.refresh})
         if status != 200:
