@@ -617,13 +617,14 @@ std::vector<PlannedQuery> version_queries() {
                           "WHERE v.event_id = ?1 AND v.position BETWEEN ?2 AND ?3 "
                           "ORDER BY v.position"},
       {"append_version (update_event, delete_event)",
-       "INSERT INTO event_versions (event_id, position, version, history_type, history_date, "
-       "changed_by, change_reason, owner_id, title, description, start_time, end_time, "
-       "location, is_recurring, recurrence_pattern) "
+       "INSERT INTO event_versions (event_id, position, history_id, version, history_type, "
+       "history_date, changed_by, change_reason, owner_id, title, description, start_time, "
+       "end_time, location, is_recurring, recurrence_pattern) "
        "SELECT e.id, coalesce((SELECT position FROM event_versions WHERE event_id = e.id "
-       "ORDER BY position DESC LIMIT 1), 0) + 1, e.version, ?2, ?3, ?4, ?5, e.owner_id, "
-       "e.title, e.description, e.start_time, e.end_time, e.location, e.is_recurring, "
-       "e.recurrence_pattern FROM events e WHERE e.id = ?1"},
+       "ORDER BY position DESC LIMIT 1), 0) + 1, "
+       "(SELECT coalesce(max(history_id), 0) + 1 FROM event_versions), e.version, ?2, ?3, ?4, "
+       "?5, e.owner_id, e.title, e.description, e.start_time, e.end_time, e.location, "
+       "e.is_recurring, e.recurrence_pattern FROM events e WHERE e.id = ?1"},
       {"find_event_for (the access check)",
        "SELECT e.id, e.owner_id, e.title, e.description, e.start_time, e.end_time, e.location, "
        "e.is_recurring, e.recurrence_pattern, e.version, p.role "

@@ -1,12 +1,13 @@
 -- The version history of events: one immutable row per recorded change.
--- history_id: one sequence across all events (AUTOINCREMENT: never reused, even after the newest
--- row's event is gone). position: 1, 2, 3... within one event, so that any page of an event's
--- history is a range of the (event_id, position) index and costs the same at version 3 or
--- 100,000. No foreign key to events: versions outlive their event.
+-- Clustered by (event_id, position): position is 1, 2, 3... within one event, so any page of an
+-- event's history is one range of the table itself, its versions side by side on a few pages,
+-- and costs the same at version 3 or 100,000. history_id: one sequence across all events, the
+-- next one max + 1 through its unique index; versions are never deleted, so an id is never given
+-- twice. No foreign key to events: versions outlive their event.
 CREATE TABLE event_versions (
-  history_id         INTEGER PRIMARY KEY AUTOINCREMENT,
   event_id           INTEGER NOT NULL,
   position           INTEGER NOT NULL,
+  history_id         INTEGER NOT NULL UNIQUE,
   version            INTEGER NOT NULL,  -- the event's version (ETag) after the change
   history_type       TEXT    NOT NULL CHECK (history_type IN ('+', '~', '-')),
   history_date       INTEGER NOT NULL,  -- Unix microseconds (UTC)
@@ -20,8 +21,8 @@ CREATE TABLE event_versions (
   location           TEXT    NOT NULL,
   is_recurring       INTEGER NOT NULL,
   recurrence_pattern TEXT,
-  UNIQUE (event_id, position)
-) STRICT;
+  PRIMARY KEY (event_id, position)
+) STRICT, WITHOUT ROWID;
 
 -- History only grows: the database itself refuses to rewrite or delete a version.
 CREATE TRIGGER event_versions_immutable_update BEFORE UPDATE ON event_versions BEGIN
@@ -34,9 +35,9 @@ END;
 
 -- Events stored before history existed get their present state as a '+' version, attributed to
 -- their owner at their creation time: every event has at least one version.
-INSERT INTO event_versions (event_id, position, version, history_type, history_date, changed_by,
-                            change_reason, owner_id, title, description, start_time, end_time,
-                            location, is_recurring, recurrence_pattern)
-SELECT id, 1, version, '+', created_at, owner_id, NULL, owner_id, title, description, start_time,
-       end_time, location, is_recurring, recurrence_pattern
+INSERT INTO event_versions (event_id, position, history_id, version, history_type, history_date,
+                            changed_by, change_reason, owner_id, title, description, start_time,
+                            end_time, location, is_recurring, recurrence_pattern)
+SELECT id, 1, row_number() OVER (ORDER BY id), version, '+', created_at, owner_id, NULL, owner_id,
+       title, description, start_time, end_time, location, is_recurring, recurrence_pattern
 FROM events ORDER BY id;

@@ -261,10 +261,11 @@ class Session final : public StoreWriter {
     p->run();
     // The first version of a new event: its values are at hand, no need to read the row back.
     auto v = db_.prepare(
-        "INSERT INTO event_versions (event_id, position, version, history_type, history_date, "
-        "changed_by, change_reason, owner_id, title, description, start_time, end_time, "
-        "location, is_recurring, recurrence_pattern) "
-        "VALUES (?1, 1, 1, '+', ?9, ?10, ?11, ?12, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+        "INSERT INTO event_versions (event_id, position, history_id, version, history_type, "
+        "history_date, changed_by, change_reason, owner_id, title, description, start_time, "
+        "end_time, location, is_recurring, recurrence_pattern) "
+        "VALUES (?1, 1, (SELECT coalesce(max(history_id), 0) + 1 FROM event_versions), 1, '+', "
+        "?9, ?10, ?11, ?12, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     v->bind(1, id);
     bind_fields(*v, fields, 2);
     v->bind(9, now).bind(10, change.changed_by);
@@ -404,13 +405,14 @@ class Session final : public StoreWriter {
   void append_version(domain::EventId id, domain::HistoryType type, std::int64_t now,
                       const domain::ChangeMeta& change) {
     auto q = db_.prepare(
-        "INSERT INTO event_versions (event_id, position, version, history_type, history_date, "
-        "changed_by, change_reason, owner_id, title, description, start_time, end_time, "
-        "location, is_recurring, recurrence_pattern) "
+        "INSERT INTO event_versions (event_id, position, history_id, version, history_type, "
+        "history_date, changed_by, change_reason, owner_id, title, description, start_time, "
+        "end_time, location, is_recurring, recurrence_pattern) "
         "SELECT e.id, coalesce((SELECT position FROM event_versions WHERE event_id = e.id "
-        "ORDER BY position DESC LIMIT 1), 0) + 1, e.version, ?2, ?3, ?4, ?5, e.owner_id, "
-        "e.title, e.description, e.start_time, e.end_time, e.location, e.is_recurring, "
-        "e.recurrence_pattern FROM events e WHERE e.id = ?1");
+        "ORDER BY position DESC LIMIT 1), 0) + 1, "
+        "(SELECT coalesce(max(history_id), 0) + 1 FROM event_versions), e.version, ?2, ?3, ?4, "
+        "?5, e.owner_id, e.title, e.description, e.start_time, e.end_time, e.location, "
+        "e.is_recurring, e.recurrence_pattern FROM events e WHERE e.id = ?1");
     q->bind(1, id).bind(2, domain::to_string(type)).bind(3, now).bind(4, change.changed_by);
     bind_optional(*q, 5, change.change_reason);
     q->run();

@@ -32,6 +32,7 @@
 #include "store/store.hpp"
 #include "support/store_writes.hpp"
 #include "support/temp_dir.hpp"
+#include "util/embedded.hpp"
 
 namespace almanac::store {
 namespace {
@@ -740,6 +741,50 @@ TEST(SqliteStore, MigrateCreatesTheSchemaOnAnEmptyFile) {
   auto q = connection.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'users'");
   ASSERT_TRUE(q->step());
   EXPECT_EQ(q->column_int(0), 1);
+}
+
+TEST(SqliteStore, EventsStoredBeforeHistoryExistedGetTheirFirstVersion) {
+  // A database as the migrations before event_versions left it, holding two events, one of
+  // them already changed twice (version 3).
+  const TempDir dir;
+  const std::string path = (dir.path() / "old.db").string();
+  {
+    sqlite::Connection db(path, false);
+    db.exec(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "applied_at INTEGER NOT NULL)");
+    for (const embedded::Migration& migration : embedded::sqlite_migrations()) {
+      if (migration.name.find("event_versions") != std::string_view::npos) break;
+      db.exec(migration.sql);
+      auto q = db.prepare("INSERT INTO schema_migrations VALUES (?1, ?2, 0)");
+      q->bind(1, migration.version).bind(2, migration.name);
+      q->run();
+    }
+    db.exec(
+        "INSERT INTO users (id, username, username_key, email, email_key, password_hash, "
+        "created_at) VALUES (7, 'alice', 'alice', 'a@example.com', 'a@example.com', 'h', 0);"
+        "INSERT INTO events (id, owner_id, title, start_time, end_time, version, created_at, "
+        "updated_at) VALUES (3, 7, 'Old', 100, 200, 3, 42, 43), (5, 7, 'New', 300, 400, 1, 44, "
+        "44);");
+  }
+  sqlite::SqliteStore store(sqlite::SqliteOptions{.path = path});
+  std::vector<domain::EventVersion> old_versions;
+  std::vector<domain::EventVersion> new_versions;
+  store.read([&](StoreReader& r) {
+    old_versions = r.versions_at(3, 1, 10);
+    new_versions = r.versions_at(5, 1, 10);
+  });
+  store.close();
+  ASSERT_EQ(old_versions.size(), 1u);
+  ASSERT_EQ(new_versions.size(), 1u);
+  const domain::EventVersion& v = old_versions[0];
+  EXPECT_EQ(v.type, domain::HistoryType::kCreated);
+  EXPECT_EQ(v.version, 3);
+  EXPECT_EQ(v.history_date, 42);
+  EXPECT_EQ(v.fields.title, "Old");
+  ASSERT_TRUE(v.changed_by.has_value());
+  EXPECT_EQ(v.changed_by->username, "alice");
+  EXPECT_LT(v.history_id, new_versions[0].history_id);
 }
 
 TEST(SqliteStore, StoresOnDifferentFilesAreIndependent) {
