@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -27,11 +28,14 @@
 #include <vector>
 
 #include "domain/error.hpp"
+#include "domain/event.hpp"
+#include "domain/role.hpp"
 #include "domain/user.hpp"
 #include "store/sqlite/sqlite_db.hpp"
 #include "store/store.hpp"
 #include "support/store_writes.hpp"
 #include "support/temp_dir.hpp"
+#include "util/embedded.hpp"
 
 namespace almanac::store {
 namespace {
@@ -740,6 +744,52 @@ TEST(SqliteStore, MigrateCreatesTheSchemaOnAnEmptyFile) {
   auto q = connection.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'users'");
   ASSERT_TRUE(q->step());
   EXPECT_EQ(q->column_int(0), 1);
+}
+
+// 0004_list_counts.sql counts the participant rows that exist when it runs: run again on a database
+// whose counts were dropped, it gives back the counts that the triggers had kept.
+TEST(SqliteStore, ListCountsMigrationCountsExistingParticipants) {
+  SqliteTestDatabase database;
+  {
+    const std::unique_ptr<Store> store = database.open();
+    ASSERT_EQ(
+        write_and_wait(
+            *store,
+            [](StoreWriter& w) {
+              const UserId alice = w.insert_user(NewUser{"alice", "alice@example.com", "h"}).id;
+              const UserId bob = w.insert_user(NewUser{"bob", "bob@example.com", "h"}).id;
+              domain::EventFields f;
+              f.title = "x";
+              f.start_time = 0;
+              f.end_time = 1;
+              for (int i = 0; i < 3; ++i) w.insert_event(alice, f);
+              const domain::EventId shared = w.insert_event(bob, f).id;
+              w.set_participant(shared, alice, domain::Role::kViewer);
+            }),
+        nullptr);
+    store->close();
+  }
+  const auto counts = [&] {
+    sqlite::Connection db(database.path(), false);
+    std::map<std::pair<UserId, std::string>, std::int64_t> found;
+    auto q = db.prepare("SELECT user_id, role, n FROM user_event_counts WHERE n != 0");
+    while (q->step()) found[{q->column_int(0), q->column_text(1)}] = q->column_int(2);
+    return found;
+  };
+  const auto expected = counts();
+  ASSERT_EQ(expected.size(), 3u);  // alice OWNER 3 and VIEWER 1, bob OWNER 1
+  {
+    sqlite::Connection db(database.path(), false);
+    db.exec(
+        "DROP TRIGGER user_event_count_insert; DROP TRIGGER user_event_count_delete;"
+        "DROP TRIGGER user_event_count_update; DROP TABLE user_event_counts");
+    const auto& migrations = embedded::sqlite_migrations();
+    const auto list_counts = std::find_if(migrations.begin(), migrations.end(),
+                                          [](const auto& m) { return m.version == 4; });
+    ASSERT_NE(list_counts, migrations.end());
+    db.exec(list_counts->sql);
+  }
+  EXPECT_EQ(counts(), expected);
 }
 
 TEST(SqliteStore, StoresOnDifferentFilesAreIndependent) {
