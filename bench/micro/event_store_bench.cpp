@@ -1,8 +1,8 @@
-// Scale of the event store: the reads of GET /api/events/{id}/, GET /api/events/ (page 1, with and
-// without a time window) and the conflict check of every create and update, on a SQLite store that
-// holds 1,000 events and on one that holds 1,000,000 (issue 3: "with 1,000,000 events stored, a
-// conflict check costs about what it costs with 1,000"; issue 6, target 5: get, list page and
-// conflict check each <= 1.5x).
+// Scale of the event store: the reads of GET /api/events/{id}/, GET /api/events/ (page 1: by id
+// either way, a 7-day window, an open-ended window, a role, by start_time, a search) and the
+// conflict check of every create and update, on a SQLite store that holds 1,000 events and on one
+// that holds 1,000,000 (issue 3: "with 1,000,000 events stored, a conflict check costs about what
+// it costs with 1,000"; issue 6, target 5: get, list page and conflict check each <= 1.5x).
 //
 // Each size is seeded once, on first use, in a temporary directory, through Store::write() (jobs of
 // 100 inserts, ~10,000 per transaction): 100 "busy" users with size/100 events each, spread over
