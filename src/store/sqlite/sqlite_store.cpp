@@ -15,6 +15,9 @@ namespace {
 using domain::Error;
 using domain::ErrorCode;
 
+// The unit of participant_spans' boxes (0002_events.sql).
+constexpr domain::Timestamp kHour = 3600000000;
+
 std::int64_t now_micros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -112,14 +115,38 @@ class Session final : public StoreWriter {
   }
 
   domain::EventPage list_events(domain::UserId user, const domain::EventListQuery& query) override {
-    // Fixed fragments chosen by which filters are present; every value is bound.
-    std::string where =
-        " FROM event_participants p JOIN events e ON e.id = p.event_id"
-        " WHERE p.user_id = :user";
-    if (query.role) where += " AND p.role = :role";
-    if (query.is_recurring) where += " AND e.is_recurring = :recurring";
+    // Fixed fragments chosen by which filters are present; every value is bound. The shapes
+    // below keep a page's cost independent of what other users store, and as small as it can be
+    // for a user with many events:
+    // - no filter on the events (at most the role): the count comes from user_event_counts, and
+    //   the page walks the (user_id, event_id) index in id order, stopping after the page.
+    // - a bounded time window of a user with many events (use_spans): the interval index
+    //   participant_spans narrows to this user's boxes around the window, then the exact test
+    //   runs on the events. CROSS JOIN keeps that order; left to itself the planner starts from
+    //   the user's participant rows and reads every event of the user.
+    // - anything else (q, title, is_recurring, other windows): every event of the user is read
+    //   to count the matches; the page still stops early in id order.
+    const bool filters_events =
+        query.start || query.end || query.is_recurring || query.q || query.title;
+    const bool spans = use_spans(user, query);
+    std::string where;
+    if (spans) {
+      where =
+          " FROM participant_spans s CROSS JOIN event_participants p ON p.id = s.id"
+          " CROSS JOIN events e ON e.id = p.event_id"
+          " WHERE s.min_user <= :user AND s.max_user >= :user AND p.user_id = :user";
+      where += span_bounds(query);
+    } else {
+      where =
+          " FROM event_participants p JOIN events e ON e.id = p.event_id"
+          " WHERE p.user_id = :user";
+    }
     if (query.start) where += " AND e.end_time > :start";
     if (query.end) where += " AND e.start_time < :end";
+    // Unary +: "p.role = :role" could imply the WHERE of the partial index one_owner_per_event,
+    // so SQLite would prepare the statement again at every new binding of :role (~150 us each).
+    if (query.role) where += " AND +p.role = :role";
+    if (query.is_recurring) where += " AND e.is_recurring = :recurring";
     if (query.q) {
       where +=
           " AND (instr(lower(e.title), :q) > 0 OR instr(lower(e.description), :q) > 0"
@@ -132,22 +159,27 @@ class Session final : public StoreWriter {
       if (query.is_recurring) s.bind(":recurring", std::int64_t{*query.is_recurring ? 1 : 0});
       if (query.start) s.bind(":start", *query.start);
       if (query.end) s.bind(":end", *query.end);
+      if (spans) bind_span_bounds(s, query);
       if (query.q) s.bind(":q", domain::ascii_lower(*query.q));
       if (query.title) s.bind(":title", domain::ascii_lower(*query.title));
     };
 
     domain::EventPage page;
-    {
+    if (filters_events) {
       auto count = db_.prepare_dynamic("SELECT count(*)" + where);
       bind_filters(*count);
       if (count->step()) page.count = count->column_int(0);
+    } else {
+      page.count = count_events_of(user, query.role);
     }
     if (page.count <= (query.page - 1) * query.page_size) return page;
 
-    const char* column = "e.id";
+    // p.event_id rather than e.id (the same value): the (user_id, event_id) index then gives the
+    // order, and LIMIT stops the walk after the page instead of sorting every event of the user.
+    const char* column = "p.event_id";
     switch (query.order) {
       case domain::EventOrder::kId:
-        column = "e.id";
+        column = "p.event_id";
         break;
       case domain::EventOrder::kStartTime:
         column = "e.start_time";
@@ -160,15 +192,58 @@ class Session final : public StoreWriter {
         break;
     }
     const char* direction = query.descending ? " DESC" : "";
+    std::string order = std::string(" ORDER BY ") + column + direction;
+    if (query.order != domain::EventOrder::kId) order += std::string(", p.event_id") + direction;
     auto rows = db_.prepare_dynamic(
         "SELECT e.id, e.owner_id, e.title, e.description, e.start_time, e.end_time, e.location, "
         "e.is_recurring, e.recurrence_pattern, e.version, p.role" +
-        where + " ORDER BY " + column + direction + ", e.id" + direction +
-        " LIMIT :limit OFFSET :offset");
+        where + order + " LIMIT :limit OFFSET :offset");
     bind_filters(*rows);
     rows->bind(":limit", query.page_size).bind(":offset", (query.page - 1) * query.page_size);
     while (rows->step()) page.results.push_back(view_from(*rows));
     return page;
+  }
+
+  // How many events `user` takes part in, with `role` if given: O(1), from user_event_counts.
+  std::int64_t count_events_of(domain::UserId user, std::optional<domain::Role> role) {
+    if (role) {
+      auto q = db_.prepare("SELECT n FROM user_event_counts WHERE user_id = ?1 AND role = ?2");
+      q->bind(1, user).bind(2, domain::to_string(*role));
+      return q->step() ? q->column_int(0) : 0;
+    }
+    auto q = db_.prepare("SELECT coalesce(sum(n), 0) FROM user_event_counts WHERE user_id = ?1");
+    q->bind(1, user);
+    return q->step() ? q->column_int(0) : 0;
+  }
+
+  // The box test on participant_spans for the window of `query` (s: the spans). Boxes are
+  // widened by an hour on each side and these bounds by one more: the test only narrows, the
+  // exact test on the events decides. Every row that the exact test keeps (end_time > start,
+  // start_time < end) has min(start_time, end_time) < end and max(start_time, end_time) > start,
+  // reversed and empty ranges included, so its box passes.
+  static std::string span_bounds(const domain::EventListQuery& query) {
+    std::string bounds;
+    if (query.start) bounds += " AND s.last_hour >= :first_hour";
+    if (query.end) bounds += " AND s.first_hour <= :last_hour";
+    return bounds;
+  }
+  static void bind_span_bounds(Statement& s, const domain::EventListQuery& query) {
+    if (query.start) s.bind(":first_hour", *query.start / kHour - 1);
+    if (query.end) s.bind(":last_hour", *query.end / kHour + 1);
+  }
+
+  // Whether participant_spans should answer `user`'s listing with the window of `query`. The R*Tree
+  // is laid out by time more than by user: a walk visits the boxes of every user in the window
+  // (about 6,400 for a week of a 1,000,000-event store, ~0.9 ms), then reads the participant and
+  // event of each of this user's. Walking the user's own index instead costs a few microseconds per
+  // event of the user, whatever the window. So the R*Tree answers bounded windows (a day, a week, a
+  // month of a calendar view) of users with many events; one-sided and longer windows, and small
+  // calendars, read the user's events.
+  bool use_spans(domain::UserId user, const domain::EventListQuery& query) {
+    constexpr domain::Timestamp kLongestWindow = 31 * 24 * kHour;
+    constexpr std::int64_t kFewestEvents = 512;
+    return query.start && query.end && *query.end - *query.start <= kLongestWindow &&
+           count_events_of(user, std::nullopt) >= kFewestEvents;
   }
 
   std::vector<domain::UserId> participants_of(domain::EventId id) override {
@@ -210,7 +285,6 @@ class Session final : public StoreWriter {
         "  AND s.first_hour <= :last_hour AND s.last_hour >= :first_hour "
         "  AND e.start_time < :end AND e.end_time > :start AND e.start_time < e.end_time "
         "  AND e.id != :exclude");
-    constexpr domain::Timestamp kHour = 3600000000;
     domain::Conflicts conflicts;
     if (start >= end) return conflicts;  // an empty range overlaps nothing (domain::overlaps)
     std::map<domain::EventId, std::pair<domain::ConflictSummary, bool>> found;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -27,6 +28,8 @@
 #include <vector>
 
 #include "domain/error.hpp"
+#include "domain/event.hpp"
+#include "domain/role.hpp"
 #include "domain/user.hpp"
 #include "store/sqlite/sqlite_db.hpp"
 #include "store/store.hpp"
@@ -785,6 +788,52 @@ TEST(SqliteStore, EventsStoredBeforeHistoryExistedGetTheirFirstVersion) {
   ASSERT_TRUE(v.changed_by.has_value());
   EXPECT_EQ(v.changed_by->username, "alice");
   EXPECT_LT(v.history_id, new_versions[0].history_id);
+}
+
+// 0004_list_counts.sql counts the participant rows that exist when it runs: run again on a database
+// whose counts were dropped, it gives back the counts that the triggers had kept.
+TEST(SqliteStore, ListCountsMigrationCountsExistingParticipants) {
+  SqliteTestDatabase database;
+  {
+    const std::unique_ptr<Store> store = database.open();
+    ASSERT_EQ(
+        write_and_wait(
+            *store,
+            [](StoreWriter& w) {
+              const UserId alice = w.insert_user(NewUser{"alice", "alice@example.com", "h"}).id;
+              const UserId bob = w.insert_user(NewUser{"bob", "bob@example.com", "h"}).id;
+              domain::EventFields f;
+              f.title = "x";
+              f.start_time = 0;
+              f.end_time = 1;
+              for (int i = 0; i < 3; ++i) w.insert_event(alice, f, {alice, {}});
+              const domain::EventId shared = w.insert_event(bob, f, {bob, {}}).id;
+              w.set_participant(shared, alice, domain::Role::kViewer);
+            }),
+        nullptr);
+    store->close();
+  }
+  const auto counts = [&] {
+    sqlite::Connection db(database.path(), false);
+    std::map<std::pair<UserId, std::string>, std::int64_t> found;
+    auto q = db.prepare("SELECT user_id, role, n FROM user_event_counts WHERE n != 0");
+    while (q->step()) found[{q->column_int(0), q->column_text(1)}] = q->column_int(2);
+    return found;
+  };
+  const auto expected = counts();
+  ASSERT_EQ(expected.size(), 3u);  // alice OWNER 3 and VIEWER 1, bob OWNER 1
+  {
+    sqlite::Connection db(database.path(), false);
+    db.exec(
+        "DROP TRIGGER user_event_count_insert; DROP TRIGGER user_event_count_delete;"
+        "DROP TRIGGER user_event_count_update; DROP TABLE user_event_counts");
+    const auto& migrations = embedded::sqlite_migrations();
+    const auto list_counts = std::find_if(migrations.begin(), migrations.end(),
+                                          [](const auto& m) { return m.version == 4; });
+    ASSERT_NE(list_counts, migrations.end());
+    db.exec(list_counts->sql);
+  }
+  EXPECT_EQ(counts(), expected);
 }
 
 TEST(SqliteStore, StoresOnDifferentFilesAreIndependent) {
