@@ -79,6 +79,9 @@ class Scenario:
                  run of the scenario (e.g. move the create scenario's time slots past the events
                  the previous round stored)
     items        events per request (a batch): also print items/s = items x req/s
+    durability   the Almanac server that answers: "full" (the default server, fsync before every
+                 acknowledgement) or "normal" (a second server started with --durability normal,
+                 only when a selected scenario needs it)
     """
     name: str
     script: str
@@ -90,6 +93,7 @@ class Scenario:
     what: str = ""
     before_run: object = None
     items: int = 0
+    durability: str = "full"
 
 
 LIST_USER_EVENTS = 10_000     # event_list: the user's events, stored by batches of ...
@@ -284,6 +288,9 @@ SCENARIOS = [
     Scenario("event_create", "event_create.lua", "/api/events/", expect=201,
              seed=seed_event_create, before_run=next_create_slot,
              what="durable create with conflict check, each request a free slot"),
+    Scenario("event_create_normal", "event_create.lua", "/api/events/", expect=201,
+             seed=seed_event_create, before_run=next_create_slot, durability="normal",
+             what="event_create on a server started with --durability normal (no fsync wait)"),
     Scenario("event_update", "event_update.lua", "/api/events/{BENCH_EVENT_ID}/",
              seed=seed_event_update,
              what="durable PUT moving one event between two slots (conflict check)"),
@@ -482,13 +489,13 @@ def start_nginx(workdir, port):
     return child
 
 
-def start_almanac(binary, workdir, port):
-    data_dir = os.path.join(workdir, "almanac")
+def start_almanac(binary, workdir, port, durability="full"):
+    data_dir = os.path.join(workdir, f"almanac-{durability}")
     os.makedirs(data_dir, mode=0o700)
     argv = [binary, "serve", "--listen", f"127.0.0.1:{port}",
             "--database", f"sqlite:{data_dir}/almanac.db",
             "--jwt-secret", secrets.token_hex(32), "--log-level", "warn",
-            "--threads", str(ALMANAC_THREADS)]
+            "--threads", str(ALMANAC_THREADS), "--durability", durability]
     # A developer's ALMANAC_* variables must not change what is measured.
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALMANAC_")}
     log_path = os.path.join(data_dir, "almanac.log")
@@ -695,7 +702,10 @@ def merge_statuses(runs):
     return merged
 
 
-def run_scenario(args, workdir, scenario, ports, almanac, seed):
+def run_scenario(args, workdir, scenario, ports, servers):
+    """Runs `scenario` against nginx and the Almanac server of its durability (servers maps a
+    durability to (Child, Seed))."""
+    almanac, seed = servers[scenario.durability]
     connections = scenario.connections or args.connections
     env = seed.env()
     if scenario.seed is not None:
@@ -716,7 +726,7 @@ def run_scenario(args, workdir, scenario, ports, almanac, seed):
             env.update(scenario.before_run(seed, env))
         with RssSampler(almanac.pid) as sampler:
             run = run_wrk(args, workdir, f"{scenario.name}-{round_number}-almanac",
-                          ports["almanac"], path, scenario.script, connections, env,
+                          ports[scenario.durability], path, scenario.script, connections, env,
                           expect=scenario.expect)
         run.peak_rss_kb = sampler.peak_kb
         ours.append(run)
@@ -793,6 +803,12 @@ def print_report(args, results, idle_rss_kb, settings):
                   f"(p50 {r['almanac']['p50_ms']:.1f} ms per request at -c{r['connections']})")
         for problem in r.pop("_problems"):
             print(f"FAIL {r['scenario']}: {problem}")
+    by_name = {r["scenario"]: r for r in results}
+    if "event_create" in by_name and "event_create_normal" in by_name:
+        full = by_name["event_create"]["almanac"]["rps_median"]
+        normal = by_name["event_create_normal"]["almanac"]["rps_median"]
+        print(f"durability: event_create with --durability full / normal = {full:,.0f} / "
+              f"{normal:,.0f} req/s = {full / normal:.2f} (group commit: one fsync per group)")
     print()
     for r in results:
         print("BENCH " + json.dumps(r, sort_keys=True, separators=(",", ":")))
@@ -855,8 +871,14 @@ def main(argv):
         children.append(almanac)
         time.sleep(0.5)  # let start-up settle before reading the idle RSS
         idle_rss_kb = proc_status_kb(almanac.pid, "VmRSS") or 0
-        seed = Seed(almanac_port)
-        ports = {"nginx": nginx_port, "almanac": almanac_port}
+        servers = {"full": (almanac, Seed(almanac_port))}
+        ports = {"nginx": nginx_port, "full": almanac_port}
+        if any(s.durability == "normal" for s in args.selected):
+            normal_port = pick_free_port(taken={nginx_port, almanac_port})
+            normal = start_almanac(args.binary, workdir, normal_port, durability="normal")
+            children.append(normal)
+            servers["normal"] = (normal, Seed(normal_port))
+            ports["normal"] = normal_port
         cores = os.cpu_count()
         own = ", ".join(f"{s.name} -c{s.connections}" for s in args.selected if s.connections)
         settings = (f"wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}s "
@@ -865,7 +887,7 @@ def main(argv):
                     f"{NGINX_WORKERS}; wrk and both servers on this machine's {cores} cores")
         log(settings)
         load_before = os.getloadavg()[0]
-        results = [run_scenario(args, workdir, s, ports, almanac, seed) for s in args.selected]
+        results = [run_scenario(args, workdir, s, ports, servers) for s in args.selected]
         load_after = os.getloadavg()[0]
         # Other work on the box (a build, a test run) takes cores from whichever side runs: the
         # alternation spreads it over both, but the reader should know it was there.
