@@ -133,8 +133,14 @@ boost::asio::awaitable<BatchResult> EventService::create_batch(
     stored.errors = std::move(errors);
     stored.created.reserve(valid.size());
     const domain::ChangeMeta change{owner, options.change_reason};
-    for (const Item& item : valid) {
-      if (options.reject_conflicts) {
+    if (!options.reject_conflicts) {
+      // Nothing to check between items: every valid one is stored, in bulk.
+      std::vector<domain::EventFields> fields;
+      fields.reserve(valid.size());
+      for (const Item& item : valid) fields.push_back(item.fields);
+      stored.created = writer.insert_events(owner, fields, change);
+    } else {
+      for (const Item& item : valid) {
         const domain::UserId users[] = {owner};
         domain::Conflicts conflicts =
             writer.find_conflicts(users, item.fields.start_time, item.fields.end_time, 0, owner);
@@ -143,8 +149,8 @@ boost::asio::awaitable<BatchResult> EventService::create_batch(
               {item.index, "Event overlaps existing event(s)", {}, std::move(conflicts.visible)});
           continue;
         }
+        stored.created.push_back(writer.insert_event(owner, item.fields, change));
       }
-      stored.created.push_back(writer.insert_event(owner, item.fields, change));
     }
     std::sort(stored.errors.begin(), stored.errors.end(),
               [](const auto& a, const auto& b) { return a.index < b.index; });

@@ -1637,6 +1637,62 @@ TEST_P(EventHistoryContract, AFailedJobLeavesNoVersionBehind) {
   EXPECT_EQ(versions[0].fields.title, "Kept");
 }
 
+TEST_P(EventHistoryContract, BulkInsertStoresWhatInsertingOneByOneStores) {
+  const User alice = add_user("alice");
+  const User bob = add_user("bob");
+  add_event(bob.id, fields("Bob's", on_day(9), on_day(10)));  // history ids already taken
+  std::vector<EventFields> batch;
+  for (int i = 0; i < 5; ++i) {
+    EventFields f = fields("Item " + std::to_string(i), on_day(9 + 2 * i), on_day(10 + 2 * i));
+    if (i == 3) {
+      f.is_recurring = true;
+      f.recurrence_pattern = "weekly";
+    }
+    batch.push_back(f);
+  }
+  std::vector<Event> inserted;
+  write_or_throw(*store_, [&](StoreWriter& w) {
+    inserted = w.insert_events(alice.id, batch, {alice.id, "imported"});
+  });
+  ASSERT_EQ(inserted.size(), batch.size());
+  std::vector<HistoryId> ids;
+  for (std::size_t i = 0; i < inserted.size(); ++i) {
+    const Event& event = inserted[i];
+    EXPECT_EQ(event.fields, batch[i]);
+    EXPECT_EQ(event.owner_id, alice.id);
+    EXPECT_EQ(event.version, 1);
+    const std::optional<EventView> view = find_event_for(alice.id, event.id);
+    ASSERT_TRUE(view.has_value());
+    EXPECT_EQ(view->role, Role::kOwner);
+    EXPECT_EQ(view->event.fields, batch[i]);
+    const std::vector<EventVersion> versions = all_versions(event.id);
+    ASSERT_EQ(versions.size(), 1u);
+    EXPECT_EQ(versions[0].type, HistoryType::kCreated);
+    EXPECT_EQ(versions[0].fields, batch[i]);
+    EXPECT_EQ(versions[0].changed_by->id, alice.id);
+    EXPECT_EQ(versions[0].change_reason, std::optional<std::string>("imported"));
+    ids.push_back(versions[0].history_id);
+    // The interval index knows it: its own slot conflicts with it.
+    EXPECT_EQ(conflict_ids(alice.id, batch[i].start_time, batch[i].end_time),
+              std::vector<EventId>{event.id});
+  }
+  for (std::size_t i = 1; i < ids.size(); ++i) EXPECT_EQ(ids[i], ids[i - 1] + 1);
+  EXPECT_EQ(list(alice.id, {}).count, 5);
+  // The next change takes the next history id.
+  const Event after = add_event(alice.id, fields("After", on_day(22), on_day(23)));
+  EXPECT_EQ(all_versions(after.id).at(0).history_id, ids.back() + 1);
+}
+
+TEST_P(EventHistoryContract, BulkInsertOfNothingStoresNothing) {
+  const User alice = add_user("alice");
+  std::vector<Event> inserted{Event{}};
+  write_or_throw(*store_, [&](StoreWriter& w) {
+    inserted = w.insert_events(alice.id, {}, {alice.id, {}});
+  });
+  EXPECT_TRUE(inserted.empty());
+  EXPECT_EQ(list(alice.id, {}).count, 0);
+}
+
 TEST_P(EventHistoryContract, TheDatabaseRefusesToRewriteOrDeleteAVersion) {
   const User alice = add_user("alice");
   const Event event = add_event(alice.id, fields("Fixed", on_day(9), on_day(10)));
