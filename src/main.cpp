@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "api/routes.hpp"
 #include "auth/jwt.hpp"
@@ -55,9 +56,24 @@ int serve(const almanac::config::Config& config, almanac::store::Store& store,
   const almanac::auth::PasswordHasher hasher(
       {config.argon2_iterations, config.argon2_memory_bytes});
   almanac::util::WorkerPool hash_pool(config.hash_threads, config.hash_queue);
-  almanac::service::AuthService auth(store, jwt, hasher, hash_pool,
-                                     {config.access_token_lifetime, config.refresh_token_lifetime},
-                                     unix_now);
+  // Rate limits: absent altogether when off.
+  std::optional<almanac::util::RateLimiter> login_failures;
+  std::optional<almanac::api::RateLimits> limits;
+  if (config.rate_limits) {
+    login_failures.emplace(config.login_account_limit, config.rate_limit_max_keys);
+    limits.emplace(
+        almanac::api::RateLimitSettings{config.login_address_limit, config.register_address_limit,
+                                        config.user_limit, config.rate_limit_max_keys,
+                                        config.trusted_proxies},
+        [] {
+          return std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::steady_clock::now().time_since_epoch());
+        });
+  }
+  almanac::service::AuthSettings auth_settings{config.access_token_lifetime,
+                                               config.refresh_token_lifetime};
+  auth_settings.login_failures = login_failures ? &*login_failures : nullptr;
+  almanac::service::AuthService auth(store, jwt, hasher, hash_pool, auth_settings, unix_now);
   almanac::service::EventService events(store, config.max_batch);
   almanac::service::HistoryService history(store);
   almanac::service::SharingService sharing(store);
@@ -69,7 +85,7 @@ int serve(const almanac::config::Config& config, almanac::store::Store& store,
       {config.listen_host, config.listen_port, config.threads, config.max_header_bytes,
        config.max_body_bytes, config.header_timeout, config.body_timeout, config.idle_timeout,
        config.shutdown_grace},
-      almanac::api::make_app(router, auth));
+      almanac::api::make_app(router, auth, limits ? &*limits : nullptr));
   try {
     server.listen();
   } catch (const std::system_error& e) {
@@ -82,7 +98,8 @@ int serve(const almanac::config::Config& config, almanac::store::Store& store,
   almanac::util::log(LogLevel::kInfo, "listening",
                      {field("address", config.listen_host), field("port", server.port()),
                       field("pid", static_cast<long>(::getpid())), field("threads", config.threads),
-                      field("database", config.database)});
+                      field("database", config.database),
+                      field("rate_limits", config.rate_limits ? "on" : "off")});
   server.run(/*handle_signals=*/true);
   hash_pool.stop();
   return 0;

@@ -28,6 +28,10 @@ http::Handler bind(ApiHandler handler, Services& services) {
 
 constexpr http::RouteOptions kPublic{.authenticated = false};
 
+// Routes whose callers are limited per client address (before anyone is authenticated).
+constexpr std::string_view kLoginRoute = "/api/auth/login/";
+constexpr std::string_view kRegisterRoute = "/api/auth/register/";
+
 // The access token of `Authorization: Bearer <token>`; empty when the header is malformed or
 // repeated, which authentication then refuses as an invalid token.
 std::string_view bearer_token(const http::Request& request) {
@@ -41,7 +45,8 @@ std::string_view bearer_token(const http::Request& request) {
 }
 
 boost::asio::awaitable<http::Response> handle(const http::Router& router,
-                                              service::AuthService& auth, http::Request& request) {
+                                              service::AuthService& auth, RateLimits* limits,
+                                              http::Request& request) {
   http::Router::Match match = router.match(request.method(), request.path());
   if (match.route == nullptr) {
     if (match.allowed.empty()) throw Error(ErrorCode::kNotFound, "Not found.", "not_found");
@@ -64,13 +69,23 @@ boost::asio::awaitable<http::Response> handle(const http::Router& router,
     }
     request.set_user(auth.authenticate(bearer_token(request)));
   }
+  // Throttling after authentication (the per-user limit needs the user), before the handler.
+  std::vector<std::pair<std::string, std::string>> limit_headers;
+  if (limits != nullptr) {
+    const Verb verb = request.method();
+    const std::string_view route = request.route();
+    limit_headers = limits->admit(request, verb == Verb::post && route == kLoginRoute,
+                                  verb == Verb::post && route == kRegisterRoute);
+  }
   // An error carrying domain details (the overlapping events of a 409, the items of a batch) is
   // rendered here, where the api's JSON shapes are known; every other error goes on to the
   // transport's single handler (which also logs internal errors). No co_await in a catch block: the
   // error is kept and rendered after.
   std::optional<Error> detailed;
   try {
-    co_return co_await match.route->handler(request);
+    http::Response response = co_await match.route->handler(request);
+    for (auto& header : limit_headers) response.headers.push_back(std::move(header));
+    co_return response;
   } catch (Error& error) {
     if (!error.details.has_value() || error.code() == ErrorCode::kInternal) throw;
     detailed = std::move(error);
@@ -83,8 +98,8 @@ boost::asio::awaitable<http::Response> handle(const http::Router& router,
 }  // namespace
 
 void add_routes(http::Router& routes, Services& services) {
-  routes.add(Verb::post, "/api/auth/register/", bind(auth_api::register_user, services), kPublic);
-  routes.add(Verb::post, "/api/auth/login/", bind(auth_api::login, services), kPublic);
+  routes.add(Verb::post, kRegisterRoute, bind(auth_api::register_user, services), kPublic);
+  routes.add(Verb::post, kLoginRoute, bind(auth_api::login, services), kPublic);
   routes.add(Verb::post, "/api/auth/refresh/", bind(auth_api::refresh, services), kPublic);
   routes.add(Verb::post, "/api/auth/logout/", bind(auth_api::logout, services), kPublic);
 
@@ -117,8 +132,10 @@ void add_routes(http::Router& routes, Services& services) {
   routes.add(Verb::get, "/api/schema/", bind(system_api::schema, services), kPublic);
 }
 
-http::App make_app(const http::Router& router, service::AuthService& auth) {
-  return [&router, &auth](http::Request& request) { return handle(router, auth, request); };
+http::App make_app(const http::Router& router, service::AuthService& auth, RateLimits* limits) {
+  return [&router, &auth, limits](http::Request& request) {
+    return handle(router, auth, limits, request);
+  };
 }
 
 }  // namespace almanac::api

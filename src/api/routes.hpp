@@ -2,6 +2,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "api/rate_limits.hpp"
 #include "api/services.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
@@ -12,7 +13,9 @@ namespace almanac::api {
 void add_routes(http::Router& router, Services& services);
 
 // The application the server runs: routing (404, 405 with Allow), then authentication for the
-// routes that need it, then the handler.
-http::App make_app(const http::Router& router, service::AuthService& auth);
+// routes that need it, then throttling by `limits` (null: none; 429), then the handler, whose
+// response gets the RateLimit-* fields of the limit that applied.
+http::App make_app(const http::Router& router, service::AuthService& auth,
+                   RateLimits* limits = nullptr);
 
 }  // namespace almanac::api

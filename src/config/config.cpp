@@ -84,6 +84,34 @@ void set_bytes(std::size_t& target, std::string_view flag, const std::string& va
   target = *n;
 }
 
+void set_rate_limit(util::RateLimit& target, std::string_view flag, const std::string& value) {
+  const auto limit = parse_rate_limit(value);
+  if (!limit) bad_value(flag, value, "expected COUNT/DURATION such as 5/1m or 20/1h");
+  target = *limit;
+}
+
+void set_trusted_proxies(Config& c, std::string_view flag, const std::string& value) {
+  std::vector<util::IpNetwork> networks;
+  std::string_view rest = value;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.empty()) continue;
+    const auto network = util::IpNetwork::parse(item);
+    if (!network) {
+      // Appended piecewise: GCC 12 at -O2 misreads "'" + std::string(...) as overlapping copies.
+      std::string why = "not an IP address or CIDR network (such as 10.0.0.1 or 10.0.0.0/8): ";
+      why.append(item);
+      bad_value(flag, value, why);
+    }
+    networks.push_back(*network);
+  }
+  c.trusted_proxies = std::move(networks);
+}
+
 struct Option {
   std::string_view name;
   std::string_view help;
@@ -154,6 +182,29 @@ const std::vector<Option>& options() {
        }},
       {"max-batch", "most events in one batch create, else 413 (1000)",
        [](Config& c, auto f, const auto& v) { set_count(c.max_batch, f, v, 1, 100000); }},
+      {"rate-limits", "on | off: all the rate limits below (on)",
+       [](Config& c, auto f, const auto& v) {
+         if (v == "on")
+           c.rate_limits = true;
+         else if (v == "off")
+           c.rate_limits = false;
+         else
+           bad_value(f, v, "expected on or off");
+       }},
+      {"rate-limit-login-account", "failed logins per account, COUNT/DURATION (5/1m)",
+       [](Config& c, auto f, const auto& v) { set_rate_limit(c.login_account_limit, f, v); }},
+      {"rate-limit-login-address", "login attempts per client address (30/1m)",
+       [](Config& c, auto f, const auto& v) { set_rate_limit(c.login_address_limit, f, v); }},
+      {"rate-limit-register-address", "registrations per client address (20/1h)",
+       [](Config& c, auto f, const auto& v) { set_rate_limit(c.register_address_limit, f, v); }},
+      {"rate-limit-user", "authenticated requests per user (600/1m)",
+       [](Config& c, auto f, const auto& v) { set_rate_limit(c.user_limit, f, v); }},
+      {"rate-limit-max-keys", "accounts, addresses or users tracked per limit (100000)",
+       [](Config& c, auto f, const auto& v) {
+         set_count(c.rate_limit_max_keys, f, v, 1, 100000000);
+       }},
+      {"trusted-proxies", "IPs/CIDRs whose X-Forwarded-For is believed, comma-separated (none)",
+       set_trusted_proxies},
       {"durability", "full (fsync before every acknowledgement) | normal (full)",
        [](Config& c, auto f, const auto& v) {
          if (v == "full")
@@ -209,6 +260,16 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
   return std::chrono::seconds(static_cast<std::int64_t>(*n * factor));
 }
 
+std::optional<util::RateLimit> parse_rate_limit(std::string_view text) {
+  const auto slash = text.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  const auto count = parse_unsigned(text.substr(0, slash));
+  const auto window = parse_duration(text.substr(slash + 1));
+  constexpr std::uint64_t kMaxCount = 1000000000;
+  if (!count || *count == 0 || *count > kMaxCount || !window) return std::nullopt;
+  return util::RateLimit{static_cast<std::uint32_t>(*count), *window};
+}
+
 std::optional<std::size_t> parse_byte_size(std::string_view text) {
   std::size_t digits = 0;
   while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
@@ -239,7 +300,7 @@ std::string usage() {
       "Flags (each also read from the environment as ALMANAC_<FLAG>, flags win):\n";
   for (const Option& option : options()) {
     std::string line = "  --" + std::string(option.name);
-    line.resize(std::max<std::size_t>(line.size() + 1, 28), ' ');
+    line.resize(std::max<std::size_t>(line.size() + 1, 33), ' ');
     text += line + std::string(option.help) + "\n";
   }
   return text;

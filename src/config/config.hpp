@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "util/ip_network.hpp"
 #include "util/log.hpp"
+#include "util/rate_limiter.hpp"
 
 namespace almanac::config {
 
@@ -46,6 +48,16 @@ struct Config {
   Durability durability = Durability::kFull;
 
   std::size_t max_batch = 1000;  // events in one POST /api/events/batch/
+
+  // Rate limits (429 beyond them); all off when `rate_limits` is false.
+  bool rate_limits = true;
+  util::RateLimit login_account_limit{5, std::chrono::minutes(1)};    // failed logins per account
+  util::RateLimit login_address_limit{30, std::chrono::minutes(1)};   // logins per client address
+  util::RateLimit register_address_limit{20, std::chrono::hours(1)};  // per client address
+  util::RateLimit user_limit{600, std::chrono::minutes(1)};  // authenticated requests per user
+  std::size_t rate_limit_max_keys = 100000;                  // keys tracked per limit
+  // Peers whose X-Forwarded-For is believed (none: the TCP peer is always the client).
+  std::vector<util::IpNetwork> trusted_proxies;
 };
 
 // A bad flag, environment variable or value; main() prints what() and exits with status 2.
@@ -63,6 +75,10 @@ Config load_config(const std::vector<std::string>& args,
 // Parses a duration such as "30s", "15m", "1h" or "7d" (a positive whole number and one unit).
 // Returns nullopt for anything else.
 std::optional<std::chrono::seconds> parse_duration(std::string_view text);
+
+// Parses a rate limit such as "5/1m" or "20/1h": a positive whole number of requests, '/', and a
+// duration as parse_duration() reads it. Returns nullopt for anything else.
+std::optional<util::RateLimit> parse_rate_limit(std::string_view text);
 
 // Parses a byte size such as "8192", "8KiB", "1MiB" (also K/KB/M/MB, read as binary units).
 std::optional<std::size_t> parse_byte_size(std::string_view text);

@@ -69,6 +69,13 @@ std::string_view Request::header(std::string_view name) const {
 
 std::size_t Request::count_header(std::string_view name) const { return raw_.count(name); }
 
+std::vector<std::string_view> Request::header_values(std::string_view name) const {
+  std::vector<std::string_view> values;
+  const auto [first, last] = raw_.equal_range(name);
+  for (auto it = first; it != last; ++it) values.emplace_back(it->value());
+  return values;
+}
+
 void Request::set_route(std::string_view route_template, PathParams params) {
   route_ = route_template;
   params_ = std::move(params);

@@ -34,6 +34,8 @@ class Request {
   // The value of header `name`, empty when absent; count_header tells absent from empty.
   std::string_view header(std::string_view name) const;
   std::size_t count_header(std::string_view name) const;
+  // Every value of header `name`, in the order received.
+  std::vector<std::string_view> header_values(std::string_view name) const;
   const std::string& body() const { return raw_.body(); }
   const std::string& request_id() const { return request_id_; }
   std::string_view remote_address() const { return remote_address_; }

@@ -1,9 +1,12 @@
 #include "service/auth_service.hpp"
 
 #include <atomic>
+#include <cctype>
+#include <optional>
 #include <unordered_map>
 
 #include "service/async.hpp"
+#include "service/throttle.hpp"
 
 namespace almanac::service {
 
@@ -24,6 +27,17 @@ Error invalid_bearer() {
 Error no_active_account() {
   return Error(ErrorCode::kUnauthenticated, "No active account found with the given credentials",
                "no_active_account");
+}
+
+// The key of the account a login names: the user when one matches (so that its username and its
+// e-mail share one quota), else the login text itself, case-insensitively.
+std::string account_key(const std::string& login,
+                        const std::optional<domain::UserCredentials>& found) {
+  if (found) return "user:" + std::to_string(found->user.id);
+  std::string key = "name:";
+  for (const char ch : login)
+    key += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return key;
 }
 
 // The users authenticate() read recently on this thread, of one AuthService at a time.
@@ -104,6 +118,19 @@ boost::asio::awaitable<TokenPair> AuthService::login(const std::string& login,
   std::optional<domain::UserCredentials> found;
   store_.read([&](store::StoreReader& reader) { found = reader.find_credentials(login); });
 
+  // Every attempt counts against the account's quota before any hashing; a success is refunded,
+  // so only failures use it up, and concurrent attempts cannot overshoot it.
+  util::RateLimiter* const failures = settings_.login_failures;
+  const std::string key = failures != nullptr ? account_key(login, found) : std::string();
+  const util::RateLimiter::Time now{clock_() * 1000};
+  if (failures != nullptr) {
+    const util::RateDecision decision = failures->hit(key, now);
+    if (!decision.allowed) {
+      throw throttled(decision, failures->limit(),
+                      "Too many failed login attempts for this account; try again later.");
+    }
+  }
+
   // Unknown users are checked against a dummy hash: the same work, so the same time.
   const std::string stored = found ? found->password_hash : hasher_.dummy_hash();
   struct Outcome {
@@ -115,8 +142,16 @@ boost::asio::awaitable<TokenPair> AuthService::login(const std::string& login,
     if (result.valid && hasher_.needs_rehash(stored)) result.rehash = hasher_.hash(password);
     return result;
   };
-  const Outcome outcome = co_await offload(hash_pool_, std::move(verify_job));
+  std::optional<Outcome> verified;
+  try {
+    verified = co_await offload(hash_pool_, std::move(verify_job));
+  } catch (...) {
+    if (failures != nullptr) failures->refund(key, now);  // not checked (e.g. 503): no failure
+    throw;
+  }
+  const Outcome outcome = *verified;
   if (!found || !outcome.valid || !found->user.is_active) throw no_active_account();
+  if (failures != nullptr) failures->refund(key, now);
 
   if (outcome.rehash) {
     std::function<void(store::StoreWriter&)> rehash =

@@ -10,6 +10,7 @@
 #include "auth/password.hpp"
 #include "domain/user.hpp"
 #include "store/store.hpp"
+#include "util/rate_limiter.hpp"
 #include "util/worker_pool.hpp"
 
 namespace almanac::service {
@@ -27,6 +28,8 @@ struct AuthSettings {
   // the user again: a user disabled in the database is refused at most this much later (their
   // access token stays valid for its whole lifetime anyway). 0 reads the user every time.
   std::chrono::seconds user_cache_ttl{1};
+  // Failed logins allowed per account; null: unlimited (--rate-limits off). Not owned.
+  util::RateLimiter* login_failures = nullptr;
 };
 
 // Registration, login, token refresh and logout, and the Bearer check every authenticated
@@ -48,7 +51,10 @@ class AuthService {
 
   // Checks `login` (a username, or an e-mail) and `password`; returns a new token pair. Raises
   // kUnauthenticated "no_active_account" for an unknown user, a wrong password or a disabled
-  // account alike, after the same amount of hashing work in each case.
+  // account alike, after the same amount of hashing work in each case. With
+  // settings.login_failures, an account (the user when `login` names one, else `login` itself,
+  // case-insensitively) whose failures used up its quota gets kTooManyRequests "throttled" with
+  // Retry-After until the window ends, whatever the password; a successful login does not count.
   boost::asio::awaitable<TokenPair> login(const std::string& login, const std::string& password);
 
   // Issues a new access token for a valid refresh token. Raises kUnauthenticated

@@ -395,15 +395,19 @@ class Server:
     jwt_secret: RANDOM_SECRET (default: 64 random hex chars), a string, or None (no --jwt-secret:
     the server generates its own). extra_args are appended to the command line. env adds
     environment variables. listen_via_env passes the address as ALMANAC_LISTEN instead of --listen.
+    rate_limits: False (default) passes `--rate-limits off`, since the suites register many users
+    from one address; True leaves the server's default (on), for the rate-limit tests.
     restart() keeps the data directory, the secret and the arguments.
     """
 
-    def __init__(self, extra_args=(), jwt_secret=RANDOM_SECRET, env=None, listen_via_env=False):
+    def __init__(self, extra_args=(), jwt_secret=RANDOM_SECRET, env=None, listen_via_env=False,
+                 rate_limits=False):
         self.binary = almanac_bin()
         self.extra_args = list(extra_args)
         self.jwt_secret = secrets.token_hex(32) if jwt_secret is RANDOM_SECRET else jwt_secret
         self.env = dict(env or {})
         self.listen_via_env = listen_via_env
+        self.rate_limits = rate_limits
         self.datadir = tempfile.mkdtemp(prefix="almanac-api-")
         self.log_path = os.path.join(self.datadir, "server.log")
         self.database = f"sqlite:{self.datadir}/almanac.db"
@@ -419,7 +423,10 @@ class Server:
         args += ["--database", self.database]
         if self.jwt_secret is not None:
             args += ["--jwt-secret", self.jwt_secret]
-        args += ["--log-format", "json", "--threads", "2", *self.extra_args]
+        args += ["--log-format", "json", "--threads", "2"]
+        if not self.rate_limits:
+            args += ["--rate-limits", "off"]
+        args += self.extra_args
         return args
 
     def start(self, preferred_port=None, attempts=5):

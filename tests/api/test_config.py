@@ -119,6 +119,16 @@ class BadConfigurationTest(BinaryRun):
         result = self.run_binary(self.serve_args(threads=None) + ["--threads"])
         self.assertConfigError(result, "threads")
 
+    def test_bad_rate_limits(self):
+        for flag, value in (("rate_limits", "maybe"), ("rate_limit_login_account", "5"),
+                            ("rate_limit_user", "0/1m"), ("rate_limit_register_address", "9/1y"),
+                            ("rate_limit_max_keys", "0"), ("trusted_proxies", "proxy.example")):
+            with self.subTest(flag=flag, value=value):
+                result = self.run_binary(self.serve_args(**{flag: value}))
+                self.assertConfigError(result, flag)
+        result = self.run_binary(self.serve_args(), env={"ALMANAC_RATE_LIMITS": "of"})
+        self.assertConfigError(result, "ALMANAC_RATE_LIMITS")
+
     def test_bad_environment_value(self):
         args = self.serve_args(threads=None)
         self.assertConfigError(self.run_binary(args, env={"ALMANAC_THREADS": "0"}), "threads")

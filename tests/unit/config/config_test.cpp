@@ -443,6 +443,77 @@ TEST(LoadConfig, CountsOutsideTheirRangesAreRejected) {
   EXPECT_EQ(load_config({"--argon2-iterations", "100"}, {}).argon2_iterations, 100u);
 }
 
+// --- rate limits --------------------------------------------------------------------------------
+
+TEST(ParseRateLimit, CountSlashDuration) {
+  const auto limit = parse_rate_limit("5/1m");
+  ASSERT_TRUE(limit.has_value());
+  EXPECT_EQ(limit->limit, 5u);
+  EXPECT_EQ(limit->window, seconds(60));
+  EXPECT_EQ(parse_rate_limit("20/1h")->window, seconds(3600));
+}
+
+TEST(ParseRateLimit, RejectsMalformedText) {
+  for (const std::string_view text :
+       {"", "5", "/1m", "5/", "0/1m", "5/0m", "5/1", "-5/1m", "5/1m/", "x/1m", "2000000000/1m"}) {
+    EXPECT_FALSE(parse_rate_limit(text).has_value()) << text;
+  }
+}
+
+TEST(LoadConfig, RateLimitsAreOnByDefault) {
+  const Config config = load_config({}, {});
+  EXPECT_TRUE(config.rate_limits);
+  EXPECT_EQ(config.login_account_limit.limit, 5u);
+  EXPECT_EQ(config.login_account_limit.window, seconds(60));
+  EXPECT_EQ(config.register_address_limit.limit, 20u);
+  EXPECT_EQ(config.register_address_limit.window, seconds(3600));
+  EXPECT_EQ(config.user_limit.limit, 600u);
+  EXPECT_TRUE(config.trusted_proxies.empty());
+}
+
+TEST(LoadConfig, RateLimitsOffByFlagOrEnvironment) {
+  EXPECT_FALSE(load_config({"--rate-limits", "off"}, {}).rate_limits);
+  EXPECT_FALSE(load_config({}, {{"ALMANAC_RATE_LIMITS", "off"}}).rate_limits);
+  EXPECT_TRUE(load_config({"--rate-limits=on"}, {{"ALMANAC_RATE_LIMITS", "off"}}).rate_limits);
+  EXPECT_NE(config_error({"--rate-limits", "no"}).find("rate-limits"), std::string::npos);
+}
+
+TEST(LoadConfig, EveryRateLimitIsConfigurable) {
+  const Config config =
+      load_config({"--rate-limit-login-account", "3/1h", "--rate-limit-login-address", "7/2m",
+                   "--rate-limit-register-address", "4/1d", "--rate-limit-user", "9/30s",
+                   "--rate-limit-max-keys", "64"},
+                  {});
+  EXPECT_EQ(config.login_account_limit.limit, 3u);
+  EXPECT_EQ(config.login_account_limit.window, seconds(3600));
+  EXPECT_EQ(config.login_address_limit.limit, 7u);
+  EXPECT_EQ(config.login_address_limit.window, seconds(120));
+  EXPECT_EQ(config.register_address_limit.limit, 4u);
+  EXPECT_EQ(config.register_address_limit.window, seconds(86400));
+  EXPECT_EQ(config.user_limit.limit, 9u);
+  EXPECT_EQ(config.user_limit.window, seconds(30));
+  EXPECT_EQ(config.rate_limit_max_keys, 64u);
+  EXPECT_EQ(load_config({}, {{"ALMANAC_RATE_LIMIT_USER", "100/1m"}}).user_limit.limit, 100u);
+}
+
+TEST(LoadConfig, BadRateLimitsAreRejectedByName) {
+  EXPECT_NE(config_error({"--rate-limit-user", "600"}).find("rate-limit-user"), std::string::npos);
+  EXPECT_NE(config_error({"--rate-limit-login-account", "0/1m"}).find("rate-limit-login-account"),
+            std::string::npos);
+  config_error({"--rate-limit-max-keys", "0"});
+}
+
+TEST(LoadConfig, TrustedProxiesAreAListOfAddressesAndNetworks) {
+  const Config config = load_config({"--trusted-proxies", "10.0.0.1, 192.168.0.0/16,::1"}, {});
+  ASSERT_EQ(config.trusted_proxies.size(), 3u);
+  EXPECT_TRUE(config.trusted_proxies[1].contains("192.168.4.5"));
+  EXPECT_TRUE(load_config({"--trusted-proxies="}, {}).trusted_proxies.empty());
+  EXPECT_NE(config_error({"--trusted-proxies", "10.0.0.1,proxy.local"}).find("proxy.local"),
+            std::string::npos);
+  EXPECT_NE(config_error({"--trusted-proxies", "10.0.0.0/33"}).find("trusted-proxies"),
+            std::string::npos);
+}
+
 // --- usage --------------------------------------------------------------------------------------
 
 TEST(Usage, ListsCommandsAndEveryFlag) {
@@ -468,7 +539,14 @@ TEST(Usage, ListsCommandsAndEveryFlag) {
                                       "--hash-queue",
                                       "--argon2-iterations",
                                       "--argon2-memory",
-                                      "--durability"}) {
+                                      "--durability",
+                                      "--rate-limits",
+                                      "--rate-limit-login-account",
+                                      "--rate-limit-login-address",
+                                      "--rate-limit-register-address",
+                                      "--rate-limit-user",
+                                      "--rate-limit-max-keys",
+                                      "--trusted-proxies"}) {
     EXPECT_NE(text.find(word), std::string::npos) << word;
   }
 }
