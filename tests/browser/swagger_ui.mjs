@@ -5,13 +5,12 @@
 //
 //   node swagger_ui.mjs CONFIG_JSON
 //   CONFIG_JSON: {"url", "token", "expected_body" (the JSON of GET /api/events/), "screenshot",
-//                 "chromium"}
+//                 "chromium", "profile" (a new empty directory, the browser's user data dir)}
 //
-// Exits 0 when every check passed, 1 with the reason on stderr otherwise. The browser runs in a
-// fresh temporary profile, removed at the end; the browser is closed pass or fail. Waits are
-// Playwright's (for elements to appear), never sleeps.
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+// Exits 0 when every check passed, 1 with the reason on stderr otherwise. The browser is closed
+// pass or fail (the caller owns and removes the profile, and kills the process group on its
+// deadline). Waits are Playwright's (for elements to appear), never sleeps.
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 
@@ -115,11 +114,10 @@ async function exercise(page, problems) {
   check(problems.length === 0, `the page reported problems:\n  ${problems.join("\n  ")}`);
 }
 
-const profile = mkdtempSync(path.join(tmpdir(), "almanac-chromium-"));
 let context;
 let failure;
 try {
-  context = await chromium.launchPersistentContext(profile, {
+  context = await chromium.launchPersistentContext(config.profile, {
     executablePath: config.chromium,
     headless: true,
     args: CHROMIUM_FLAGS,
@@ -149,7 +147,6 @@ try {
   failure = error;
 } finally {
   await context?.close().catch(() => {});
-  rmSync(profile, { recursive: true, force: true });
 }
 if (failure) {
   console.error(failure.stack ?? String(failure));

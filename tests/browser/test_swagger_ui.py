@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "api"))
@@ -22,27 +23,36 @@ from harness import ServerTestCase, unique_name  # noqa: E402
 CHROMIUM = "/usr/bin/chromium"  # Debian's package `chromium` (tools/install-deps.sh test)
 DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "swagger_ui.mjs")
 BROWSER_DEADLINE_S = 300  # a deadline for the whole browser run, not a wait
+TERM_GRACE_S = 20  # after SIGTERM on the deadline: Playwright closes Chromium, then SIGKILL
 
 
 class SwaggerUiTest(ServerTestCase):
 
     def run_driver(self, config):
-        """Runs swagger_ui.mjs in its own process group; on the deadline the group (Node and its
-        Chromium) is killed. Returns (exit status, stdout + stderr)."""
+        """Runs swagger_ui.mjs in its own process group with a fresh browser profile, removed
+        afterwards. On the deadline: SIGTERM (Playwright then closes Chromium), SIGKILL to the
+        group after TERM_GRACE_S. Returns (exit status, stdout + stderr)."""
         node = shutil.which("node")
         self.assertIsNotNone(node, "node is not on PATH (make test installs Node.js)")
+        profile = tempfile.mkdtemp(prefix="almanac-chromium-")
+        config = dict(config, profile=profile)
         process = subprocess.Popen([node, DRIVER, json.dumps(config)], stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True, start_new_session=True)
         try:
             output, _ = process.communicate(timeout=BROWSER_DEADLINE_S)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            output, _ = process.communicate()
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                output, _ = process.communicate(timeout=TERM_GRACE_S)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                output, _ = process.communicate()
             self.fail(f"the browser run passed its {BROWSER_DEADLINE_S} s deadline:\n{output}")
         finally:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+            shutil.rmtree(profile, ignore_errors=True)
         return process.returncode, output
 
     def test_try_it_out_lists_events_with_the_pasted_token(self):
