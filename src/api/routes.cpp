@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "api/auth_api.hpp"
+#include "api/docs_api.hpp"
 #include "api/error_details.hpp"
 #include "api/events_api.hpp"
 #include "api/history_api.hpp"
@@ -130,6 +131,13 @@ void add_routes(http::Router& routes, Services& services) {
 
   routes.add(Verb::get, "/healthz", bind(system_api::health, services), kPublic);
   routes.add(Verb::get, "/api/schema/", bind(system_api::schema, services), kPublic);
+
+  // Swagger UI on /api/schema/: the page and the fixed list of files it loads, nothing else.
+  routes.add(Verb::get, "/api/docs/", bind(docs_api::file, services), kPublic);
+  routes.add(Verb::get, "/api/docs/swagger-initializer.js", bind(docs_api::file, services),
+             kPublic);
+  routes.add(Verb::get, "/api/docs/swagger-ui.css", bind(docs_api::file, services), kPublic);
+  routes.add(Verb::get, "/api/docs/swagger-ui-bundle.js", bind(docs_api::file, services), kPublic);
 }
 
 http::App make_app(const http::Router& router, service::AuthService& auth, RateLimits* limits) {

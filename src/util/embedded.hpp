@@ -19,4 +19,13 @@ const std::vector<Migration>& sqlite_migrations();
 // docs/openapi.yaml, served at GET /api/schema/.
 std::string_view openapi_yaml();
 
+struct File {
+  std::string_view name;  // the file name without its directory, e.g. "swagger-ui.css"
+  std::string_view content;
+};
+
+// The files of the interactive API documentation served under /api/docs/: our page and
+// initialiser (docs/swagger-ui/) and the vendored Swagger UI (third_party/swagger-ui-dist/).
+const std::vector<File>& docs_files();
+
 }  // namespace almanac::embedded
