@@ -47,8 +47,8 @@ constexpr std::size_t kMaxThreadMacs = 8;  // codecs in use on one thread (tests
 std::atomic<std::uint64_t> g_next_key_id{1};
 
 EVP_MAC* hmac_algorithm() {
-  static EVP_MAC* const algorithm = EVP_MAC_fetch(nullptr, "HMAC", nullptr);  // process lifetime
-  return algorithm;
+  static EVP_MAC* const kAlgorithm = EVP_MAC_fetch(nullptr, "HMAC", nullptr);  // process lifetime
+  return kAlgorithm;
 }
 
 // This thread's context for key `key_id`, ready for a new MAC. nullptr if OpenSSL fails.
@@ -198,8 +198,8 @@ void read_claims(std::string_view segment, TokenType expected, std::int64_t now,
 
 // Starts libsodium once per process; throws std::runtime_error if it cannot.
 void ensure_sodium() {
-  static const bool ready = sodium_init() >= 0;  // thread-safe: a function-local static
-  if (!ready) throw std::runtime_error("libsodium failed to initialise");
+  static const bool kReady = sodium_init() >= 0;  // thread-safe: a function-local static
+  if (!kReady) throw std::runtime_error("libsodium failed to initialise");
 }
 
 }  // namespace

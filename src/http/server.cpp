@@ -96,7 +96,7 @@ const std::string& http_date() {
 
 // Whether a response with this status never carries a body nor its length (RFC 9110 8.6).
 bool is_bodiless(Status status) {
-  const unsigned code = static_cast<unsigned>(status);
+  const auto code = static_cast<unsigned>(status);
   return code / 100 == 1 || code == 204 || code == 304;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <charconv>
+#include <ranges>
 
 namespace almanac::util {
 namespace {
@@ -121,9 +122,9 @@ std::string client_address(std::string_view peer,
       value.remove_prefix(comma + 1);
     }
   }
-  for (auto hop = hops.rbegin(); hop != hops.rend(); ++hop) {
-    if (!parse_address(*hop)) break;
-    client = *hop;
+  for (const std::string_view hop : std::ranges::reverse_view(hops)) {
+    if (!parse_address(hop)) break;
+    client = hop;
     if (!is_trusted(client)) break;
   }
   return std::string(client);

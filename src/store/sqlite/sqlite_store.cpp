@@ -240,7 +240,7 @@ class Session final : public StoreWriter {
   // month of a calendar view) of users with many events; one-sided and longer windows, and small
   // calendars, read the user's events.
   bool use_spans(domain::UserId user, const domain::EventListQuery& query) {
-    constexpr domain::Timestamp kLongestWindow = 31 * 24 * kHour;
+    constexpr domain::Timestamp kLongestWindow = domain::Timestamp{31} * 24 * kHour;
     constexpr std::int64_t kFewestEvents = 512;
     return query.start && query.end && *query.end - *query.start <= kLongestWindow &&
            count_events_of(user, std::nullopt) >= kFewestEvents;
@@ -425,9 +425,9 @@ class Session final : public StoreWriter {
 
   std::optional<domain::EventVersion> find_version(domain::EventId id,
                                                    domain::HistoryId history_id) override {
-    static const std::string sql =
+    static const std::string kSql =
         std::string(kVersionColumns) + "WHERE v.history_id = ?2 AND v.event_id = ?1";
-    auto q = db_.prepare_dynamic(sql);
+    auto q = db_.prepare_dynamic(kSql);
     q->bind(1, id).bind(2, history_id);
     if (!q->step()) return std::nullopt;
     return version_from(*q);
@@ -446,10 +446,10 @@ class Session final : public StoreWriter {
                                                 std::int64_t last) override {
     std::vector<domain::EventVersion> versions;
     if (first > last) return versions;
-    static const std::string sql = std::string(kVersionColumns) +
-                                   "WHERE v.event_id = ?1 AND v.position BETWEEN ?2 AND ?3 "
-                                   "ORDER BY v.position";
-    auto q = db_.prepare_dynamic(sql);
+    static const std::string kSql = std::string(kVersionColumns) +
+                                    "WHERE v.event_id = ?1 AND v.position BETWEEN ?2 AND ?3 "
+                                    "ORDER BY v.position";
+    auto q = db_.prepare_dynamic(kSql);
     q->bind(1, id).bind(2, first).bind(3, last);
     versions.reserve(static_cast<std::size_t>(std::min<std::int64_t>(last - first + 1, 1024)));
     while (q->step()) versions.push_back(version_from(*q));
