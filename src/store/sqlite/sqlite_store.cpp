@@ -319,34 +319,7 @@ class Session final : public StoreWriter {
 
   domain::Event insert_event(domain::UserId owner, const domain::EventFields& fields,
                              const domain::ChangeMeta& change) override {
-    const std::int64_t now = now_micros();
-    auto q = db_.prepare(
-        "INSERT INTO events (owner_id, title, description, start_time, end_time, location, "
-        "is_recurring, recurrence_pattern, version, created_at, updated_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9)");
-    q->bind(1, owner);
-    bind_fields(*q, fields, 2);
-    q->bind(9, now);
-    q->run();
-    const domain::EventId id = db_.last_insert_rowid();
-    auto p = db_.prepare(
-        "INSERT INTO event_participants (event_id, user_id, role) VALUES (?1, ?2, 'OWNER')");
-    p->bind(1, id).bind(2, owner);
-    p->run();
-    // The first version of a new event: its values are at hand, no need to read the row back.
-    auto v = db_.prepare(
-        "INSERT INTO event_versions (event_id, position, history_id, version, history_type, "
-        "history_date, changed_by, change_reason, owner_id, title, description, start_time, "
-        "end_time, location, is_recurring, recurrence_pattern) "
-        "VALUES (?1, 1, (SELECT coalesce(max(history_id), 0) + 1 FROM event_versions), 1, '+', "
-        "?9, ?10, ?11, ?12, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-    v->bind(1, id);
-    bind_fields(*v, fields, 2);
-    v->bind(9, now).bind(10, change.changed_by);
-    bind_optional(*v, 11, change.change_reason);
-    v->bind(12, owner);
-    v->run();
-    return domain::Event{id, fields, owner, 1};
+    return insert_events(owner, std::span<const domain::EventFields>(&fields, 1), change).front();
   }
 
   std::vector<domain::Event> insert_events(domain::UserId owner,
