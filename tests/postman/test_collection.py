@@ -62,23 +62,17 @@ def child_env():
 
 
 def stop_group(process):
-    """SIGTERM to the process group of `process` (it leads its own session), SIGKILL after
-    STOP_GRACE_S; returns once the leader has exited. Safe to call when it already exited."""
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            process.wait(STOP_GRACE_S)
-        except subprocess.TimeoutExpired:
-            pass
-    # Whatever the leader did, no child of the group may outlive the test.
+    """Ends the process group that `process` leads (it was started in a session of its own):
+    SIGTERM, then SIGKILL after STOP_GRACE_S. Nothing to do when it has already exited."""
+    if process.poll() is not None:
+        return
+    # Until it is reaped (by wait, below), the leader's pid still names its group.
+    os.killpg(process.pid, signal.SIGTERM)
     try:
+        process.wait(STOP_GRACE_S)
+    except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait()
+        process.wait()
 
 
 def count_requests(items):
@@ -104,7 +98,7 @@ class PostmanCollectionTest(ServerTestCase):
         cls.workdir = tempfile.mkdtemp(prefix="almanac-postman-")
         cls.artifacts = os.environ.get("ALMANAC_ARTIFACTS") or cls.workdir
         os.makedirs(cls.artifacts, exist_ok=True)
-        cls.prism_log_path = os.path.join(cls.artifacts, "prism.log")
+        cls.prism_log_path = os.path.join(cls.artifacts, "postman-prism.log")
         cls.prism = None
         try:
             cls.start_prism()
@@ -188,7 +182,7 @@ class PostmanCollectionTest(ServerTestCase):
         with open(COLLECTION) as f:
             collection = json.load(f)
         expected_requests = count_requests(collection["item"])
-        report_path = os.path.join(self.artifacts, "newman-report.json")
+        report_path = os.path.join(self.artifacts, "postman-newman.json")
         with contextlib.suppress(FileNotFoundError):
             os.remove(report_path)
         command = [node(), NEWMAN_JS, "run", COLLECTION,
