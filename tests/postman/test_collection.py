@@ -99,6 +99,7 @@ class PostmanCollectionTest(ServerTestCase):
         cls.artifacts = os.environ.get("ALMANAC_ARTIFACTS") or cls.workdir
         os.makedirs(cls.artifacts, exist_ok=True)
         cls.prism_log_path = os.path.join(cls.artifacts, "postman-prism.log")
+        open(cls.prism_log_path, "wb").close()  # this run's log only
         cls.prism = None
         try:
             cls.start_prism()
