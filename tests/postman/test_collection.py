@@ -1,4 +1,4 @@
-"""The Postman collection docs/almanac.postman_collection.json, run by newman through Prism (issue 9).
+"""docs/almanac.postman_collection.json, run by newman through Prism (issue 9).
 
 A fresh server (the API test harness, `--rate-limits off`), then Prism in proxy mode in front of it
 (`prism proxy docs/openapi.yaml http://127.0.0.1:<server port>`, WITHOUT `--errors`: Prism forwards
