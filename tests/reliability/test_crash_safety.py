@@ -30,7 +30,7 @@ from reliability import Ledger, Server, User, Writer, integrity_check, login_tok
 
 CYCLES = int(os.environ.get("ALMANAC_CRASH_CYCLES", "20"))
 WRITERS = 3
-LOGOUTS_PER_CYCLE = 2  # refresh tokens logged out per cycle (each costs a login)
+LOGOUTS_PER_CYCLE = 1  # refresh tokens logged out per cycle (each costs a login)
 MAX_KILL_DELAY_S = 0.5  # the kill comes at a random moment in [0, this) after the first ack
 ACK_DEADLINE_S = 60.0  # a deadline, not a wait: the first acknowledgement of a cycle
 JOIN_DEADLINE_S = 60.0
