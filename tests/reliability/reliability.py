@@ -96,7 +96,7 @@ class Ledger:
         self.users = []
         self.revoked = []  # refresh tokens whose logout was answered 205
         self.recent_revoked = []  # those since the last check
-        self.recent_ids = set()  # (user index, event id) acknowledged or changed since the last check
+        self.recent_ids = set()  # (user index, event id) acknowledged or changed since then
         self.counts = {"creates": 0, "updates": 0, "logouts": 0, "not_acknowledged": 0,
                        "answered_5xx": 0, "gets_checked": 0, "events_listed": 0, "adopted": 0}
 
@@ -156,8 +156,8 @@ class Ledger:
         sample = older if get_all or rng is None else rng.sample(older, min(20, len(older)))
         for token in self.recent_revoked + sample:
             response = client.request("POST", REFRESH, {"refresh": token})
-            test.assertEqual(response.status, 401,
-                             f"a refresh token blacklisted by an acknowledged logout works: {response}")
+            test.assertEqual(response.status, 401, "a refresh token blacklisted by an "
+                                                   f"acknowledged logout works: {response}")
             test.assertEqual(response.json(), TOKEN_INVALID)
         self.recent_revoked = []
 
