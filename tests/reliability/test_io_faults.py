@@ -13,11 +13,12 @@ stops) and the test asserts:
   already durable in the WAL);
 - the server is still running, and the first write after the fault succeeds;
 - every acknowledged write is there, identical, and no write answered 5xx is (strict check);
-- every few points, and at the end: SIGKILL, `PRAGMA integrity_check` ok, restart on the same
-  data directory, and every acknowledged write is still there. A write answered 5xx may show up
-  after such a restart (its WAL frames reached the file but its commit was refused; a crash before
-  the next commit overwrites them lets recovery find them): a 5xx means "not acknowledged", as a
-  dropped connection does, never "acknowledged".
+- every few points, and at the end: one more create refused by a failed sync, SIGKILL right
+  after it, `PRAGMA integrity_check` ok, restart on the same data directory, and every acknowledged
+  write is still there. A write answered 5xx may show up after such a restart, exactly as sent (its
+  WAL frames reached the file but its commit was refused; a crash before the next commit overwrites
+  them lets recovery find them): a 5xx means "not acknowledged", as a dropped connection does,
+  never "acknowledged"; while the server runs, a refused write is never visible.
 
 The right behaviour, and the server's: SQLite rolls a transaction whose commit failed back, keeps
 the WAL index at the last good commit, and the next transaction overwrites the failed frames, so the
@@ -173,6 +174,7 @@ class IoFaultTest(unittest.TestCase):
         files = {"wal": os.path.join(server.datadir, "almanac.db-wal"),
                  "db": os.path.join(server.datadir, "almanac.db")}
         totals = {"injected": 0, "failed_commits": 0}
+        refused = 0  # creates refused right before a SIGKILL
         points = schedule()
         for number, (syscall, error, file, when, kind) in enumerate(points, start=1):
             label = f"point {number}: {syscall} {error} on the {file} file, when={when}"
@@ -200,6 +202,14 @@ class IoFaultTest(unittest.TestCase):
             self.assertFirstWriteSucceeds(server, ledger, rng, label)
             ledger.check(self, server, rng=rng, strict=True)
             if number % RESTART_EVERY == 0 or number == len(points):
+                # One more create refused by a failed commit sync, then SIGKILL before any other
+                # write: the refused commit's frames are in the WAL and nothing overwrote them, so
+                # recovery may find it (the check accepts it only exactly as it was sent).
+                injected, _, writers = self.inject(server, ledger, rng, "fdatasync", "EIO",
+                                                   files["wal"], "1", "commit", label,
+                                                   threads=1, per_thread=1, update_share=0)
+                self.assertEqual((injected, writers[0].statuses), (1, {500: 1}), label)
+                refused += 1
                 port = server.port
                 server.kill9()
                 self.assertEqual(integrity_check(files["db"]), ["ok"], label)
@@ -209,26 +219,28 @@ class IoFaultTest(unittest.TestCase):
         print(f"\nI/O faults: {len(points)} injection points, {totals['injected']} faults "
               f"injected, {totals['failed_commits']} commits failed; acknowledged "
               f"{counts['creates']} creates and {counts['updates']} updates, "
-              f"{counts['answered_5xx']} writes answered 5xx ({counts['adopted']} found done "
-              f"after a SIGKILL and restart); {counts['gets_checked']} GETs and "
+              f"{counts['answered_5xx']} writes answered 5xx ({refused} of them right before a "
+              f"SIGKILL, {counts['adopted']} found done after the restart); {counts['gets_checked']} GETs and "
               f"{counts['events_listed']} listed events checked", file=sys.stderr)
         server.stop()  # a clean stop: exit code 0
         return len(points)
 
-    def inject(self, server, ledger, rng, syscall, error, path, when, kind, label):
+    def inject(self, server, ledger, rng, syscall, error, path, when, kind, label,
+               threads=WRITERS, per_thread=None, update_share=0.3):
         output = os.path.join(server.datadir, "strace.out")
         tracer = Tracer(server.process.pid, syscall, error, path, when, output)
         stop, acked = threading.Event(), threading.Event()
-        if kind == "commit":
+        if per_thread is None and kind == "commit":
             # Enough commits for the K-th call to come: each request commits (alone or in a
             # group of at most WRITERS), each commit syncs once and writes >= 2 frames.
             k = int(when.rstrip("+"))
             per_thread = k + 3 if syscall == "fdatasync" else k // 4 + 3
-        else:
+        elif per_thread is None:
             per_thread = CHECKPOINT_REQUEST_CAP  # until a checkpoint ran into the fault
         writers = [Writer(server, ledger, i, rng=_fork(rng), stop=stop, acked=acked,
-                          allowed=ALLOWED_FAILURES, max_requests=per_thread)
-                   for i in range(WRITERS)]
+                          allowed=ALLOWED_FAILURES, max_requests=per_thread,
+                          update_share=update_share)
+                   for i in range(threads)]
         tracer.attach()
         try:
             for writer in writers:
