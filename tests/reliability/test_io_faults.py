@@ -220,8 +220,9 @@ class IoFaultTest(unittest.TestCase):
               f"injected, {totals['failed_commits']} commits failed; acknowledged "
               f"{counts['creates']} creates and {counts['updates']} updates, "
               f"{counts['answered_5xx']} writes answered 5xx ({refused} of them right before a "
-              f"SIGKILL, {counts['adopted']} found done after the restart); {counts['gets_checked']} GETs and "
-              f"{counts['events_listed']} listed events checked", file=sys.stderr)
+              f"SIGKILL, {counts['adopted']} found done after the restart); "
+              f"{counts['gets_checked']} GETs and {counts['events_listed']} listed events checked",
+              file=sys.stderr)
         server.stop()  # a clean stop: exit code 0
         return len(points)
 
