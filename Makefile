@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 
-.PHONY: run test build build-dev deps deps-test npm format tidy clean
+.PHONY: run test build build-dev deps deps-test npm format tidy clean crash-soak
 
 ## make run: install what is missing, build a release binary, serve on 127.0.0.1:8000 (data/).
 run: build
@@ -63,3 +63,12 @@ bench:
 	  build/release/bench/$$name $(MICRO_ARGS); \
 	done
 	/usr/bin/python3 bench/run.py $(BENCH_ARGS)
+
+## make crash-soak: the crash-safety proof (tests/reliability/test_crash_safety.py) for CYCLES
+## SIGKILL/restart cycles (default 200; `make test` runs 20) on the ASan+UBSan build.
+CYCLES ?= 200
+crash-soak: deps-test
+	@cmake --preset dev >/dev/null
+	cmake --build --preset dev -j $(JOBS) --target almanac
+	cd tests/reliability && ALMANAC_BIN=$(CURDIR)/build/dev/almanac ALMANAC_CRASH_CYCLES=$(CYCLES) \
+	  PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -m unittest -v test_crash_safety
