@@ -8,13 +8,16 @@
 
 namespace almanac::api {
 
+class Metrics;
+
 // What the handlers call: one service per resource.
 struct Services {
   service::AuthService& auth;
   service::EventService& events;
   service::HistoryService& history;
   service::SharingService& sharing;
-  store::Store& store;  // health checks only; use cases go through services
+  store::Store& store;               // health checks only; use cases go through services
+  const Metrics* metrics = nullptr;  // GET /metrics; null: the endpoint is off (--metrics off)
 };
 
 }  // namespace almanac::api

@@ -12,13 +12,15 @@
 
 #include "store/sqlite/sqlite_db.hpp"
 #include "store/store.hpp"
+#include "store/write_observer.hpp"
 
 namespace almanac::store::sqlite {
 
 struct SqliteOptions {
-  std::string path;              // a file path; the directory must exist
-  bool synchronous_full = true;  // fsync the WAL at every commit (durability "full")
-  std::size_t max_group = 512;   // most write jobs gathered into one transaction
+  std::string path;                   // a file path; the directory must exist
+  bool synchronous_full = true;       // fsync the WAL at every commit (durability "full")
+  std::size_t max_group = 512;        // most write jobs gathered into one transaction
+  WriteObserver* observer = nullptr;  // told about each group commit (metrics); not owned
 };
 
 // The SQLite engine. Reads run on a connection owned by the calling thread (WAL: readers never
