@@ -79,6 +79,9 @@ class OperatorCliTest(unittest.TestCase):
         self.assertEqual(use.status, 401, use)
         forged = self.server.request("GET", "/api/events/", token=token[:-4] + "AAAA")
         self.assertEqual(use.body, forged.body)
+        refreshed = self.server.request("POST", "/api/auth/refresh/",
+                                        {"refresh": login.json()["refresh"]})
+        self.assertEqual(refreshed.status, 401, refreshed)
         listed = self.cli("user", "list")
         row = next(line for line in listed.stdout.decode().splitlines() if name in line)
         self.assertEqual(row.split()[-1], "disabled")
