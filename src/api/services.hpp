@@ -16,8 +16,9 @@ struct Services {
   service::EventService& events;
   service::HistoryService& history;
   service::SharingService& sharing;
-  store::Store& store;               // health checks only; use cases go through services
-  const Metrics* metrics = nullptr;  // GET /metrics; null: the endpoint is off (--metrics off)
+  store::Store& store;  // health checks only; use cases go through services
+  // GET /metrics; null: the endpoint is off (--metrics off).
+  const Metrics* metrics = nullptr;
 };
 
 }  // namespace almanac::api

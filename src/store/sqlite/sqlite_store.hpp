@@ -17,10 +17,11 @@
 namespace almanac::store::sqlite {
 
 struct SqliteOptions {
-  std::string path;                   // a file path; the directory must exist
-  bool synchronous_full = true;       // fsync the WAL at every commit (durability "full")
-  std::size_t max_group = 512;        // most write jobs gathered into one transaction
-  WriteObserver* observer = nullptr;  // told about each group commit (metrics); not owned
+  std::string path;              // a file path; the directory must exist
+  bool synchronous_full = true;  // fsync the WAL at every commit (durability "full")
+  std::size_t max_group = 512;   // most write jobs gathered into one transaction
+  // Told about each group commit (metrics); not owned. Null: nobody is told.
+  WriteObserver* observer = nullptr;
 };
 
 // The SQLite engine. Reads run on a connection owned by the calling thread (WAL: readers never
