@@ -6,9 +6,11 @@
 #include <iostream>
 #include <optional>
 
+#include "api/metrics.hpp"
 #include "api/routes.hpp"
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
+#include "cli/operator_commands.hpp"
 #include "config/config.hpp"
 #include "config/secret.hpp"
 #include "http/server.hpp"
@@ -43,7 +45,7 @@ std::int64_t unix_now() {
 }
 
 int serve(const almanac::config::Config& config, almanac::store::Store& store,
-          const std::filesystem::path& data_dir) {
+          const std::filesystem::path& data_dir, almanac::api::Metrics& metrics) {
   std::string secret;
   if (config.jwt_secret) {
     secret = *config.jwt_secret;
@@ -77,14 +79,18 @@ int serve(const almanac::config::Config& config, almanac::store::Store& store,
   almanac::service::EventService events(store, config.max_batch);
   almanac::service::HistoryService history(store);
   almanac::service::SharingService sharing(store);
-  almanac::api::Services services{auth, events, history, sharing, store};
+  almanac::api::Services services{auth,    events, history,
+                                  sharing, store,  config.metrics ? &metrics : nullptr};
   almanac::http::Router router;
   almanac::api::add_routes(router, services);
+  metrics.set_routes(router);
+  metrics.set_sources(
+      {&hash_pool, limits ? &*limits : nullptr, login_failures ? &*login_failures : nullptr});
 
   almanac::http::Server server(
       {config.listen_host, config.listen_port, config.threads, config.max_header_bytes,
        config.max_body_bytes, config.header_timeout, config.body_timeout, config.idle_timeout,
-       config.shutdown_grace},
+       config.shutdown_grace, config.metrics ? &metrics : nullptr},
       almanac::api::make_app(router, auth, limits ? &*limits : nullptr));
   try {
     server.listen();
@@ -95,11 +101,12 @@ int serve(const almanac::config::Config& config, almanac::store::Store& store,
          field("error", e.what())});
     return 1;
   }
-  almanac::util::log(LogLevel::kInfo, "listening",
-                     {field("address", config.listen_host), field("port", server.port()),
-                      field("pid", static_cast<long>(::getpid())), field("threads", config.threads),
-                      field("database", config.database),
-                      field("rate_limits", config.rate_limits ? "on" : "off")});
+  almanac::util::log(
+      LogLevel::kInfo, "listening",
+      {field("address", config.listen_host), field("port", server.port()),
+       field("pid", static_cast<long>(::getpid())), field("threads", config.threads),
+       field("database", config.database), field("rate_limits", config.rate_limits ? "on" : "off"),
+       field("metrics", config.metrics ? "on" : "off")});
   server.run(/*handle_signals=*/true);
   hash_pool.stop();
   return 0;
@@ -128,15 +135,29 @@ int main(int argc, char** argv) {
     std::filesystem::path data_dir = std::filesystem::path(config.sqlite_path).parent_path();
     if (data_dir.empty()) data_dir = ".";
     std::filesystem::create_directories(data_dir);
-    almanac::store::sqlite::SqliteStore store(
-        {config.sqlite_path, config.durability == almanac::config::Durability::kFull});
+    // Declared before the store, which reports its commits into it until it is closed.
+    almanac::api::Metrics metrics;
+    almanac::store::sqlite::SqliteOptions store_options{
+        config.sqlite_path, config.durability == almanac::config::Durability::kFull};
+    if (config.command == "serve" && config.metrics) store_options.observer = &metrics;
+    almanac::store::sqlite::SqliteStore store(store_options);
+    if (config.command == "user") {
+      const almanac::auth::PasswordHasher hasher(
+          {config.argon2_iterations, config.argon2_memory_bytes});
+      return almanac::cli::user_command(config.command_args, store, hasher, std::cin, std::cout,
+                                        std::cerr);
+    }
+    if (config.command == "export") {
+      return almanac::cli::export_json(store, store.schema_version(), std::cout, std::cerr,
+                                       ::isatty(STDERR_FILENO) == 1);
+    }
     if (config.command == "migrate") {
       almanac::util::log(
           LogLevel::kInfo, "database is up to date",
           {field("database", config.database), field("schema_version", store.schema_version())});
       return 0;
     }
-    const int status = serve(config, store, data_dir);
+    const int status = serve(config, store, data_dir, metrics);
     store.close();
     almanac::util::log(LogLevel::kInfo, "stopped");
     return status;

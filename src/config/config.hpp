@@ -19,7 +19,11 @@ enum class Durability { kFull, kNormal };
 
 // Everything Almanac can be told at start-up. Defaults are what `make run` uses.
 struct Config {
-  std::string command = "serve";  // serve | migrate
+  std::string command = "serve";  // serve | migrate | user | export
+  // The operator commands' operands: for `user`, the action (create | list | disable | enable)
+  // then its operands (create USERNAME EMAIL; disable/enable USERNAME).
+  std::vector<std::string> command_args;
+  std::string export_format = "json";  // `export --format`: json only
 
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8000;
@@ -48,6 +52,8 @@ struct Config {
   Durability durability = Durability::kFull;
 
   std::size_t max_batch = 1000;  // events in one POST /api/events/batch/
+
+  bool metrics = true;  // GET /metrics (unauthenticated, on the API's port)
 
   // Rate limits (429 beyond them); all off when `rate_limits` is false.
   bool rate_limits = true;

@@ -503,6 +503,33 @@ TEST(LoadConfig, BadRateLimitsAreRejectedByName) {
   config_error({"--rate-limit-max-keys", "0"});
 }
 
+TEST(LoadConfig, MetricsAreOnUnlessTurnedOff) {
+  EXPECT_TRUE(load_config({}, {}).metrics);
+  EXPECT_FALSE(load_config({"--metrics", "off"}, {}).metrics);
+  EXPECT_FALSE(load_config({}, {{"ALMANAC_METRICS", "off"}}).metrics);
+  EXPECT_NE(config_error({"--metrics", "maybe"}).find("--metrics"), std::string::npos);
+}
+
+TEST(LoadConfig, UserCommandsTakeAnActionAndItsOperands) {
+  const Config create = load_config({"user", "create", "alice", "a@example.com"}, {});
+  EXPECT_EQ(create.command, "user");
+  EXPECT_EQ(create.command_args, (Args{"create", "alice", "a@example.com"}));
+  EXPECT_EQ(load_config({"user", "list", "--database", "sqlite:x.db"}, {}).sqlite_path, "x.db");
+  EXPECT_EQ(load_config({"user", "disable", "alice"}, {}).command_args, (Args{"disable", "alice"}));
+  EXPECT_NE(config_error({"user"}).find("user create USERNAME EMAIL"), std::string::npos);
+  EXPECT_NE(config_error({"user", "create", "alice"}).find("user create:"), std::string::npos);
+  EXPECT_NE(config_error({"user", "list", "extra"}).find("user list:"), std::string::npos);
+  EXPECT_NE(config_error({"user", "drop", "alice"}).find("user drop:"), std::string::npos);
+  EXPECT_NE(config_error({"serve", "extra"}).find("unexpected argument"), std::string::npos);
+}
+
+TEST(LoadConfig, ExportTakesTheJsonFormatOnly) {
+  EXPECT_EQ(load_config({"export", "--format", "json"}, {}).command, "export");
+  EXPECT_EQ(load_config({"export", "--format=json"}, {}).export_format, "json");
+  EXPECT_NE(config_error({"export", "--format", "csv"}).find("expected json"), std::string::npos);
+  EXPECT_NE(config_error({"serve", "--format", "json"}).find("unknown flag"), std::string::npos);
+}
+
 TEST(LoadConfig, TrustedProxiesAreAListOfAddressesAndNetworks) {
   const Config config = load_config({"--trusted-proxies", "10.0.0.1, 192.168.0.0/16,::1"}, {});
   ASSERT_EQ(config.trusted_proxies.size(), 3u);
