@@ -63,3 +63,13 @@ bench:
 	  build/release/bench/$$name $(MICRO_ARGS); \
 	done
 	/usr/bin/python3 bench/run.py $(BENCH_ARGS)
+
+## make soak: release binary, then tools/soak.py: mixed traffic (reads, writes, logins, history) at
+## half of the measured capacity for SOAK_DURATION (30m) against a fresh server; fails on any error,
+## RSS growth over 10 % after the warm-up, descriptor growth or an unbounded WAL.
+## SOAK_ARGS adds options (e.g. SOAK_ARGS="--rate 300"); see tools/soak.py --help.
+.PHONY: soak
+SOAK_DURATION ?= 30m
+SOAK_ARGS ?=
+soak: build
+	/usr/bin/python3 tools/soak.py --binary build/release/almanac --duration $(SOAK_DURATION) $(SOAK_ARGS)
