@@ -406,7 +406,7 @@ def main():
     if args.warmup >= args.duration:
         parser.error("--warmup must be shorter than --duration")
 
-    os.environ["ALMANAC_BIN"] = args.binary
+    os.environ["ALMANAC_BIN"] = os.path.abspath(args.binary)  # the server runs in its data dir
     env = {}
     if args.asan_quarantine_mb is not None:
         options = os.environ.get("ASAN_OPTIONS", "")
@@ -417,7 +417,11 @@ def main():
     server = harness.Server(extra_args=["--access-token-lifetime", lifetime, "--log-level", "warn"]
                             + args.server_arg,
                             env=env)
-    server.start()
+    try:
+        server.start()
+    except BaseException:
+        server.cleanup()
+        raise
     failures = []
     try:
         pid = server.process.pid
