@@ -205,11 +205,13 @@ class HostileTokenTest(ServerTestCase):
         # variants use.
         event_id = self.create_event(self.tokens["access"], "2032-04-01 10:00")
         token = self.forge()
-        for method, path, body in self.resolve_routes(event_id):
+        routes = self.resolve_routes(event_id)
+        deletes_event = ("DELETE", f"/api/events/{event_id}/")
+        routes.sort(key=lambda route: route[:2] == deletes_event)  # the event's DELETE last
+        for method, path, body in routes:
             with self.subTest(method=method, path=path):
                 status, _, payload = self.send(method, path, body, [f"Bearer {token}"])
-                self.assertLess(status, 500, payload[:300])
-                self.assertNotIn(status, (401, 403), f"{status} {payload[:300]!r}")
+                self.assertTrue(200 <= status < 300, f"{status} {payload[:300]!r}")
 
     def test_every_variant_on_every_authenticated_route_is_401(self):
         for label, authorization in self.variants().items():
