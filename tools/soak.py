@@ -155,9 +155,23 @@ class Traffic:
     """The request mix. run(op, conn, rng) sends one request and returns an error string or
     None."""
 
-    def __init__(self, users):
+    WRITES = ("create", "batch", "patch", "delete", "login")
+
+    def __init__(self, users, read_only=False):
         self.users = users
-        self.ops = [op for op, weight in MIX.items() for _ in range(weight)]
+        self.ops = [op for op, weight in MIX.items() for _ in range(weight)
+                    if not (read_only and op in self.WRITES)]
+
+    def seed(self, conn, rng):
+        """Gives every user EVENTS_PER_USER events (batches), so that traffic starts in its steady
+        state."""
+        for user in self.users:
+            items = [event_body(rng) for _ in range(EVENTS_PER_USER)]
+            status, payload = self.call(conn, "POST", "/api/events/batch/", items,
+                                        token=user.access)
+            if status != 201:
+                raise RuntimeError(f"seeding failed: {status} {payload[:300]!r}")
+            user.give_back(*[item["id"] for item in json.loads(payload)["created_events"]])
 
     def pick(self, rng):
         return rng.choice(self.ops)
@@ -398,6 +412,8 @@ def main():
     parser.add_argument("--asan-quarantine-mb", type=int, default=None,
                         help="under ASan: cap the allocator's quarantine of freed memory (MiB) "
                              "so that it fills during the warm-up instead of looking like growth")
+    parser.add_argument("--read-only", action="store_true",
+                        help="reads and refreshes only (to tell a leak from a growing database)")
     parser.add_argument("--server-arg", action="append", default=[],
                         help="an extra server argument (repeatable)")
     args = parser.parse_args()
@@ -427,7 +443,10 @@ def main():
         pid = server.process.pid
         wal_path = server.database.removeprefix("sqlite:") + "-wal"
         users = [User(*server.register()) for _ in range(USERS)]
-        traffic = Traffic(users)
+        traffic = Traffic(users, read_only=args.read_only)
+        seeding = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        traffic.seed(seeding, random.Random(0))
+        seeding.close()
 
         rate = args.rate
         if rate == "auto":
