@@ -17,8 +17,8 @@ class HashQueueTest(unittest.TestCase):
 
     def setUp(self):
         self.server = Server(extra_args=["--hash-threads", "1", "--hash-queue", "1"])
+        self.addCleanup(self.server.close)  # also when start() fails
         self.server.start()
-        self.addCleanup(self.server.close)
 
     def burst(self, credentials):
         """BURST logins released together by a barrier; returns their responses (or errors)."""

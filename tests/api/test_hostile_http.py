@@ -111,8 +111,8 @@ class SlowHeaderTest(unittest.TestCase):
 
     def setUp(self):
         self.server = Server(extra_args=["--header-timeout", f"{self.HEADER_TIMEOUT_S}s"])
+        self.addCleanup(self.server.close)  # also when start() fails
         self.server.start()
-        self.addCleanup(self.server.close)
 
     def test_slow_header_connections_are_closed_while_others_are_served(self):
         server = self.server

@@ -42,6 +42,14 @@ class HostileJsonTest(ServerTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        try:
+            cls.make_fixture()
+        except BaseException:
+            cls.tearDownClass()  # unittest skips it when setUpClass fails: stop the server
+            raise
+
+    @classmethod
+    def make_fixture(cls):
         cls.owner_tokens, cls.owner = cls.server.register()
         cls.viewer_tokens, cls.viewer = cls.server.register()
         access = cls.owner_tokens["access"]

@@ -66,10 +66,14 @@ class HostileTokenTest(ServerTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.tokens, cls.user = cls.server.register()
-        _, cls.other = cls.server.register()
-        cls.event_id = cls.create_event(cls.tokens["access"], "2032-03-01 10:00")
-        cls.routes = cls.resolve_routes(cls.event_id)
+        try:
+            cls.tokens, cls.user = cls.server.register()
+            _, cls.other = cls.server.register()
+            cls.event_id = cls.create_event(cls.tokens["access"], "2032-03-01 10:00")
+            cls.routes = cls.resolve_routes(cls.event_id)
+        except BaseException:
+            cls.tearDownClass()  # unittest skips it when setUpClass fails: stop the server
+            raise
 
     @classmethod
     def create_event(cls, access, start_day):
