@@ -20,10 +20,13 @@ namespace {
 // members of every object as written. Boost.JSON keeps the last of duplicate keys silently; a
 // member count above what the parsed value holds reveals them.
 struct CountingHandler {
+  // The names are Boost.JSON's handler contract.
+  // NOLINTBEGIN(readability-identifier-naming)
   static constexpr std::size_t max_object_size = boost::json::object::max_size();
   static constexpr std::size_t max_array_size = boost::json::array::max_size();
   static constexpr std::size_t max_key_size = boost::json::string::max_size();
   static constexpr std::size_t max_string_size = boost::json::string::max_size();
+  // NOLINTEND(readability-identifier-naming)
 
   boost::json::value_stack stack;
   std::size_t members = 0;
