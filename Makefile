@@ -74,8 +74,9 @@ crash-soak: deps-test
 	  PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -m unittest -v test_crash_safety
 
 ## make soak: `make crash-soak` (200 kill -9 cycles), then tools/soak.py on the release binary:
-## mixed traffic (reads, writes, logins, history) at half of the measured capacity for SOAK_DURATION (30m) against a fresh server; fails on any error,
-## RSS growth over 10 % after the warm-up, descriptor growth or an unbounded WAL.
+## mixed traffic (reads, writes, logins, history) at half of the measured capacity for
+## SOAK_DURATION (30m) against a fresh server; fails on any error, RSS growth over 10 % after the
+## warm-up, descriptor growth or an unbounded WAL.
 ## SOAK_ARGS adds options (e.g. SOAK_ARGS="--rate 300"); see tools/soak.py --help.
 .PHONY: soak
 SOAK_DURATION ?= 30m
