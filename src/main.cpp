@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <optional>
 
 #include "api/routes.hpp"
@@ -14,6 +15,7 @@
 #include "http/server.hpp"
 #include "service/auth_service.hpp"
 #include "service/event_service.hpp"
+#include "store/postgres/pg_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "util/log.hpp"
 #include "util/worker_pool.hpp"
@@ -98,7 +100,7 @@ int serve(const almanac::config::Config& config, almanac::store::Store& store,
   almanac::util::log(LogLevel::kInfo, "listening",
                      {field("address", config.listen_host), field("port", server.port()),
                       field("pid", static_cast<long>(::getpid())), field("threads", config.threads),
-                      field("database", config.database),
+                      field("database", almanac::config::redacted_database(config.database)),
                       field("rate_limits", config.rate_limits ? "on" : "off")});
   server.run(/*handle_signals=*/true);
   hash_pool.stop();
@@ -125,19 +127,36 @@ int main(int argc, char** argv) {
   almanac::util::configure_logging(config.log_format, config.log_level);
 
   try {
-    std::filesystem::path data_dir = std::filesystem::path(config.sqlite_path).parent_path();
+    // The data directory keeps the generated JWT secret (and SQLite's file). Instances sharing
+    // one PostgreSQL must share --jwt-secret instead.
+    const bool postgres = config.sqlite_path.empty();
+    std::filesystem::path data_dir = postgres
+                                         ? std::filesystem::path("data")
+                                         : std::filesystem::path(config.sqlite_path).parent_path();
     if (data_dir.empty()) data_dir = ".";
-    std::filesystem::create_directories(data_dir);
-    almanac::store::sqlite::SqliteStore store(
-        {config.sqlite_path, config.durability == almanac::config::Durability::kFull});
+    if (!postgres || !config.jwt_secret) std::filesystem::create_directories(data_dir);
+    std::unique_ptr<almanac::store::Store> store;
+    int schema_version = 0;
+    if (postgres) {
+      auto pg = std::make_unique<almanac::store::postgres::PgStore>(
+          almanac::store::postgres::PgOptions{config.database, config.database_pool});
+      if (config.command == "migrate") schema_version = pg->schema_version();
+      store = std::move(pg);
+    } else {
+      auto lite = std::make_unique<almanac::store::sqlite::SqliteStore>(
+          almanac::store::sqlite::SqliteOptions{
+              config.sqlite_path, config.durability == almanac::config::Durability::kFull});
+      if (config.command == "migrate") schema_version = lite->schema_version();
+      store = std::move(lite);
+    }
     if (config.command == "migrate") {
-      almanac::util::log(
-          LogLevel::kInfo, "database is up to date",
-          {field("database", config.database), field("schema_version", store.schema_version())});
+      almanac::util::log(LogLevel::kInfo, "database is up to date",
+                         {field("database", almanac::config::redacted_database(config.database)),
+                          field("schema_version", schema_version)});
       return 0;
     }
-    const int status = serve(config, store, data_dir);
-    store.close();
+    const int status = serve(config, *store, data_dir);
+    store->close();
     almanac::util::log(LogLevel::kInfo, "stopped");
     return status;
   } catch (const almanac::config::ConfigError& e) {
