@@ -15,7 +15,10 @@ std::int64_t Result::integer(int row, int column) const {
   std::int64_t n = 0;
   const auto [ptr, ec] = std::from_chars(value, end, n);
   if (ec != std::errc() || ptr != end) {
-    throw PgError("", "", false, "not an integer: '" + std::string(value, end) + "'");
+    std::string message = "not an integer: '";
+    message.append(value, end);
+    message += "'";
+    throw PgError("", "", false, message);
   }
   return n;
 }
@@ -65,7 +68,8 @@ Result Connection::exec(std::string_view sql) {
 Result Connection::query(const std::string& sql, const Params& params) {
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
-    const std::string name = "s" + std::to_string(prepared_.size() + 1);
+    std::string name = "s";
+    name += std::to_string(prepared_.size() + 1);
     check(PQprepare(conn_.get(), name.c_str(), sql.c_str(), 0, nullptr), sql);
     it = prepared_.emplace(sql, name).first;
   }

@@ -3,6 +3,7 @@
 #include <postgresql/libpq-fe.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -43,34 +44,29 @@ class PgError : public std::runtime_error {
 // Parameters of one statement, sent in text format; nullopt is NULL.
 class Params {
  public:
-  Params& add(std::int64_t value) {
-    values_.emplace_back(std::to_string(value));
-    return *this;
-  }
-  Params& add(std::string_view value) {
-    values_.emplace_back(std::string(value));
-    return *this;
-  }
+  Params& add(std::int64_t value) { return push(std::to_string(value)); }
+  Params& add(std::string_view value) { return push(std::string(value)); }
   Params& add(const char* value) { return add(std::string_view(value)); }
   Params& add(const std::string& value) { return add(std::string_view(value)); }
-  Params& add(bool value) {
-    values_.emplace_back(value ? "t" : "f");
-    return *this;
-  }
-  Params& add(const std::optional<std::string>& value) {
-    values_.push_back(value);
-    return *this;
-  }
-  Params& add_null() {
-    values_.emplace_back(std::nullopt);
-    return *this;
-  }
+  Params& add(bool value) { return push(std::string(value ? "t" : "f")); }
+  Params& add(const std::optional<std::string>& value) { return push(value); }
+  Params& add_null() { return push(std::nullopt); }
   // The placeholder ("$n") of the value added last.
-  std::string last() const { return "$" + std::to_string(values_.size()); }
+  const std::string& last() const { return last_; }
   const std::vector<std::optional<std::string>>& values() const { return values_; }
 
  private:
+  Params& push(std::optional<std::string> value) {
+    values_.push_back(std::move(value));
+    // Formatted, not "$" + std::to_string(): GCC 12 at -O2 misreads that as overlapping copies.
+    char placeholder[24];
+    std::snprintf(placeholder, sizeof placeholder, "$%zu", values_.size());
+    last_ = placeholder;
+    return *this;
+  }
+
   std::vector<std::optional<std::string>> values_;
+  std::string last_;
 };
 
 // The rows of one statement, in text format.

@@ -21,8 +21,9 @@ using domain::ErrorCode;
 constexpr std::chrono::seconds kAcquireTimeout{10};
 // Attempts of one write job that keeps meeting serialization failures or lost connections.
 constexpr int kMaxAttempts = 20;
-// The key of the session advisory lock held while migrating (any constant of our own).
-constexpr std::int64_t kMigrationLock = 0x616c6d616e6163;  // "almanac"
+// The session advisory lock held while migrating: key 0x616c6d616e6163 ("almanac").
+constexpr std::string_view kMigrationLockSql = "SELECT pg_advisory_lock(27422289782792547)";
+constexpr std::string_view kMigrationUnlockSql = "SELECT pg_advisory_unlock(27422289782792547)";
 
 // A participant's box in the interval index (0001_schema.sql), from the event row `e`.
 #define ALMANAC_FIRST_HOUR "least(e.start_time, e.end_time) / 3600000000 - 1"
@@ -481,7 +482,10 @@ class Session final : public StoreWriter {
             .add(change.changed_by)
             .add(change.change_reason));
     if (r.affected() != 1) {
-      throw std::logic_error("no event " + std::to_string(id) + " to record a version of");
+      std::string message = "no event ";
+      message += std::to_string(id);
+      message += " to record a version of";
+      throw std::logic_error(message);
     }
   }
 
@@ -614,7 +618,7 @@ void ConnectionPool::clear() {
 
 int migrate(Connection& db) {
   // Several instances may start together: one migrates, the others wait and find nothing to do.
-  db.exec("SELECT pg_advisory_lock(" + std::to_string(kMigrationLock) + ")");
+  db.exec(kMigrationLockSql);
   try {
     db.exec(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -640,11 +644,11 @@ int migrate(Connection& db) {
       }
       version = migration.version;
     }
-    db.exec("SELECT pg_advisory_unlock(" + std::to_string(kMigrationLock) + ")");
+    db.exec(kMigrationUnlockSql);
     return version;
   } catch (...) {
     try {
-      db.exec("SELECT pg_advisory_unlock(" + std::to_string(kMigrationLock) + ")");
+      db.exec(kMigrationUnlockSql);
     } catch (...) {
     }
     throw;
