@@ -46,11 +46,18 @@ void set_listen(Config& c, std::string_view flag, const std::string& value) {
 
 void set_database(Config& c, std::string_view flag, const std::string& value) {
   if (value.starts_with("postgresql://") || value.starts_with("postgres://")) {
-    throw ConfigError("--" + std::string(flag) +
-                      ": the PostgreSQL engine is not supported yet; use sqlite:PATH");
+    const std::string_view rest = std::string_view(value).substr(value.find("//") + 2);
+    // Not echoed back: the URL may hold a password.
+    if (rest.empty() || rest.front() == '/') {
+      throw ConfigError("invalid value for --" + std::string(flag) +
+                        ": expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE");
+    }
+    c.database = value;
+    c.sqlite_path.clear();
+    return;
   }
   if (!value.starts_with("sqlite:") || value.size() == 7) {
-    bad_value(flag, value, "expected sqlite:PATH");
+    bad_value(flag, value, "expected sqlite:PATH or postgresql://USER:PASSWORD@HOST:PORT/DATABASE");
   }
   c.database = value;
   c.sqlite_path = value.substr(7);
@@ -121,7 +128,11 @@ struct Option {
 const std::vector<Option>& options() {
   static const std::vector<Option> kOptions = {
       {"listen", "HOST:PORT to listen on (127.0.0.1:8000)", set_listen},
-      {"database", "sqlite:PATH (sqlite:data/almanac.db)", set_database},
+      {"database",
+       "sqlite:PATH or postgresql://USER:PASSWORD@HOST:PORT/DB (sqlite:data/almanac.db)",
+       set_database},
+      {"database-pool", "PostgreSQL connections per instance, half of them for writes (8)",
+       [](Config& c, auto f, const auto& v) { set_count(c.database_pool, f, v, 2, 1000); }},
       {"threads", "I/O threads (number of cores)",
        [](Config& c, auto f, const auto& v) { set_count(c.threads, f, v, 1, 256); }},
       {"log-format", "text | json (text)",
@@ -317,6 +328,16 @@ std::optional<std::size_t> parse_byte_size(std::string_view text) {
   constexpr std::uint64_t kMaxBytes = 1ULL << 40;  // 1 TiB: far above any sane limit
   if (*n > kMaxBytes / factor) return std::nullopt;
   return static_cast<std::size_t>(*n * factor);
+}
+
+std::string redacted_database(const std::string& database) {
+  const auto scheme = database.find("://");
+  if (scheme == std::string::npos) return database;
+  const auto at = database.find('@', scheme + 3);
+  if (at == std::string::npos) return database;
+  const auto colon = database.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return database;
+  return database.substr(0, colon + 1) + "***" + database.substr(at);
 }
 
 std::string usage() {

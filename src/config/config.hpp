@@ -28,7 +28,8 @@ struct Config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8000;
   std::string database = "sqlite:data/almanac.db";
-  std::string sqlite_path = "data/almanac.db";  // derived from `database`
+  std::string sqlite_path = "data/almanac.db";  // derived from `database`; empty for PostgreSQL
+  std::size_t database_pool = 8;                // PostgreSQL connections (readers + writers)
   unsigned threads = 1;                         // I/O threads; default: number of cores
   util::LogFormat log_format = util::LogFormat::kText;
   util::LogLevel log_level = util::LogLevel::kInfo;
@@ -65,6 +66,9 @@ struct Config {
   // Peers whose X-Forwarded-For is believed (none: the TCP peer is always the client).
   std::vector<util::IpNetwork> trusted_proxies;
 };
+
+// `database` fit for logs: the password of a PostgreSQL URL replaced by "***".
+std::string redacted_database(const std::string& database);
 
 // A bad flag, environment variable or value; main() prints what() and exits with status 2.
 class ConfigError : public std::runtime_error {

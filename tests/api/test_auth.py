@@ -21,6 +21,7 @@ from harness import (
     jwt_signature_valid,
     make_jwt,
     refresh_claims,
+    run_psql,
     unique_name,
 )
 
@@ -567,6 +568,9 @@ class RehashTest(unittest.TestCase):
     """When the argon2id parameters are raised, a successful login rehashes the stored password."""
 
     def stored_hash(self, server, user_id):
+        if server.pg_database:
+            return run_psql(server.database,
+                            f"SELECT password_hash FROM users WHERE id = {int(user_id)}").strip()
         connection = sqlite3.connect(server.database.removeprefix("sqlite:"))
         try:
             return connection.execute(
