@@ -387,6 +387,10 @@ class TwoInstancesTest(unittest.TestCase):
     # --- a crash (runs last: A stays dead) ------------------------------------------------------
 
     def test_zz_kill9_of_a_during_writes_loses_no_acknowledged_write(self):
+        """Writers create events through nginx, each in its own time slot; A dies by SIGKILL
+        midway. Every 201 must be readable afterwards; a failure may only be a 5xx or a broken
+        connection. A POST sent twice (nginx retrying a create that A had committed) would meet
+        its own event and answer 409, which fails the test too."""
         writers = 2
         users = [self.nginx_user() for _ in range(writers)]
         acked = [[] for _ in range(writers)]  # (id, title) of every 201
