@@ -1,0 +1,467 @@
+"""Two Almanac instances on one PostgreSQL database, behind nginx round-robin (issue 8).
+
+Both instances get the same database URL and the same --jwt-secret; nginx runs with
+deploy/nginx.conf (only the upstream addresses, the listen port and the log path replaced) in a
+temporary prefix. The checks: a token issued by A works on B; a logout on A refuses the refresh
+token on B at once; an event written through A is read through B at once; overlapping creates
+sent at the same moment to A and B give exactly one 201; nginx spreads requests over both
+instances; kill -9 of A during writes through nginx loses no acknowledged write and B keeps
+serving.
+
+Needs the PostgreSQL test server (ALMANAC_TEST_POSTGRES_FILE, the pg_cluster CTest fixture) and
+nginx (Debian nginx-light). Python 3.11 standard library only.
+"""
+
+import datetime
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "api"))
+
+from harness import (  # noqa: E402
+    HTTP_TIMEOUT_S,
+    READY_DEADLINE_S,
+    STOP_DEADLINE_S,
+    Server,
+    _send,
+    pick_free_port,
+    postgres_server_url,
+    run_psql,
+    unique_name,
+    verify_listener_owner,
+)
+
+REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+NGINX_SITE = os.path.join(REPO, "deploy", "nginx.conf")
+EVENTS = "/api/events/"
+OVERLAP_ROUNDS = 12
+OVERLAP_SENDERS_PER_INSTANCE = 2
+KILL_ACKS_BEFORE = 15  # acknowledged creates through nginx before A is killed
+KILL_ACKS_AFTER = 15  # ... and after, all of them served by B
+KILL_DEADLINE_S = 60.0
+
+
+def nginx_binary():
+    return shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def slot(index, base=datetime.datetime(2031, 1, 1, 8, 0)):
+    """The index-th one-hour slot: (start, end) as clients send them."""
+    start = base + datetime.timedelta(hours=index)
+    end = start + datetime.timedelta(hours=1)
+    return start.strftime("%Y-%m-%d %H:%M"), end.strftime("%Y-%m-%d %H:%M")
+
+
+def event_body(index, title=None):
+    start, end = slot(index)
+    return {"title": title or unique_name("event"), "start_time": start, "end_time": end}
+
+
+class Nginx:
+    """nginx in the foreground (no daemon, no master process) in a temporary prefix, serving
+    deploy/nginx.conf with the upstreams and the listen port replaced."""
+
+    def __init__(self, upstream_ports):
+        self.upstream_ports = list(upstream_ports)
+        self.prefix = tempfile.mkdtemp(prefix="almanac-nginx-")
+        self.error_log = os.path.join(self.prefix, "error.log")
+        self.access_log = os.path.join(self.prefix, "access.log")
+        self.port = None
+        self.process = None
+
+    def site(self, port):
+        """deploy/nginx.conf with the test's addresses; fails when the file changed shape."""
+        with open(NGINX_SITE, encoding="utf-8") as f:
+            text = f.read()
+        replacements = [
+            (r"server 127\.0\.0\.1:8001\b", f"server 127.0.0.1:{self.upstream_ports[0]}"),
+            (r"server 127\.0\.0\.1:8002\b", f"server 127.0.0.1:{self.upstream_ports[1]}"),
+            (r"listen 80;", f"listen 127.0.0.1:{port};"),
+            (r"access_log /var/log/nginx/almanac\.access\.log",
+             f"access_log {self.access_log}"),
+        ]
+        for pattern, replacement in replacements:
+            text, count = re.subn(pattern, replacement, text)
+            if count != 1:
+                raise AssertionError(f"{NGINX_SITE}: expected one match of {pattern!r}, "
+                                     f"found {count}")
+        return text
+
+    def main_config(self):
+        temp = {name: os.path.join(self.prefix, name)
+                for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
+        for path in temp.values():
+            os.makedirs(path, exist_ok=True)
+        return (f"error_log {self.error_log} info;\n"
+                f"pid {os.path.join(self.prefix, 'nginx.pid')};\n"
+                "events { worker_connections 512; }\n"
+                "http {\n"
+                f"    client_body_temp_path {temp['client_body']};\n"
+                f"    proxy_temp_path {temp['proxy']};\n"
+                f"    fastcgi_temp_path {temp['fastcgi']};\n"
+                f"    uwsgi_temp_path {temp['uwsgi']};\n"
+                f"    scgi_temp_path {temp['scgi']};\n"
+                f"    include {os.path.join(self.prefix, 'almanac.conf')};\n"
+                "}\n")
+
+    def start(self, attempts=5):
+        for _ in range(attempts):
+            port = pick_free_port()
+            with open(os.path.join(self.prefix, "almanac.conf"), "w", encoding="utf-8") as f:
+                f.write(self.site(port))
+            config = os.path.join(self.prefix, "nginx.conf")
+            with open(config, "w", encoding="utf-8") as f:
+                f.write(self.main_config())
+            with open(os.path.join(self.prefix, "stderr.log"), "ab") as out:
+                self.process = subprocess.Popen(
+                    [nginx_binary(), "-p", self.prefix, "-e", self.error_log, "-c", config,
+                     "-g", "daemon off; master_process off;"],
+                    stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.port = port
+            deadline = time.monotonic() + READY_DEADLINE_S
+            while True:
+                if self.process.poll() is not None:
+                    self.process = None
+                    if "in use" in self.log_text():
+                        break  # the port was taken: try another
+                    raise AssertionError(f"nginx exited before it was ready\n{self.log_text()}")
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    verify_listener_owner(self.process.pid, port)
+                    return self
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise AssertionError(f"nginx not listening within {READY_DEADLINE_S} s\n"
+                                         f"{self.log_text()}")
+                time.sleep(0.05)  # readiness poll interval
+        raise AssertionError(f"nginx found no free port in {attempts} attempts")
+
+    def stop(self):
+        if self.process is None:
+            return
+        process, self.process = self.process, None
+        process.send_signal(signal.SIGQUIT)  # graceful: finish what is in flight
+        try:
+            process.wait(STOP_DEADLINE_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def cleanup(self):
+        if os.environ.get("ALMANAC_KEEP_TEST_DATA"):
+            print(f"keeping {self.prefix}", file=sys.stderr)
+            return
+        shutil.rmtree(self.prefix, ignore_errors=True)
+
+    def log_text(self):
+        parts = []
+        for name in ("stderr.log", "error.log"):
+            try:
+                with open(os.path.join(self.prefix, name), encoding="utf-8",
+                          errors="replace") as f:
+                    parts.append(f"--- {name} ---\n{f.read()[-4000:]}")
+            except FileNotFoundError:
+                pass
+        return "\n".join(parts)
+
+    def request(self, method, path, body=None, headers=None, token=None):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT_S)
+        try:
+            return _send(connection, method, path, body, headers, token)
+        finally:
+            connection.close()
+
+
+def requests_by_route(server):
+    """{route: count} from the instance's own /metrics (its almanac_http_requests_total)."""
+    response = server.request("GET", "/metrics")
+    if response.status != 200:
+        raise AssertionError(f"/metrics: {response!r}")
+    counts = {}
+    for line in response.body.decode().splitlines():
+        match = re.match(r'almanac_http_requests_total\{(.*)\} (\d+)$', line)
+        if not match:
+            continue
+        route = re.search(r'route="([^"]*)"', match.group(1)).group(1)
+        counts[route] = counts.get(route, 0) + int(match.group(2))
+    return counts
+
+
+@unittest.skipUnless(postgres_server_url(), "needs the PostgreSQL test server (pg_cluster fixture)")
+class TwoInstancesTest(unittest.TestCase):
+    a = b = nginx = None
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.access(nginx_binary(), os.X_OK):
+            raise AssertionError("nginx is not installed (tools/install-deps.sh test)")
+        proxies = ["--trusted-proxies", "127.0.0.1"]
+        try:
+            cls.a = Server(extra_args=proxies)  # creates the shared database
+            cls.b = Server(extra_args=proxies, jwt_secret=cls.a.jwt_secret)
+            # B uses A's database: drop the one its constructor created.
+            run_psql(cls.b.pg_server, f"DROP DATABASE {cls.b.pg_database}")
+            cls.b.database, cls.b.pg_database = cls.a.database, cls.a.pg_database
+            cls.a.start()
+            cls.b.start()
+            cls.nginx = Nginx([cls.a.port, cls.b.port]).start()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        # Stop everything, pass or fail; report the first failure after all are stopped.
+        errors = []
+        for stop in (lambda: cls.nginx and cls.nginx.stop(), lambda: cls.a and cls.a.stop(),
+                     lambda: cls.b and cls.b.stop()):
+            try:
+                stop()
+            except Exception as error:  # noqa: BLE001: keep stopping the others
+                errors.append(error)
+        for cleanup in (lambda: cls.nginx and cls.nginx.cleanup(),
+                        lambda: cls.a and cls.a.cleanup(), lambda: cls.b and cls.b.cleanup()):
+            try:
+                cleanup()
+            except Exception as error:  # noqa: BLE001
+                errors.append(error)
+        if errors:
+            raise errors[0]
+
+    def run(self, result=None):
+        seen = (len(result.failures), len(result.errors)) if result is not None else (0, 0)
+        outcome = super().run(result)
+        if result is not None and (len(result.failures), len(result.errors)) != seen:
+            for server in (self.a, self.b):
+                if server is not None:
+                    print(server.log_tail(20), file=sys.stderr)
+            if self.nginx is not None:
+                print(self.nginx.log_text(), file=sys.stderr)
+        return outcome
+
+    def login(self, server, user):
+        response = server.request("POST", "/api/auth/login/",
+                                  {"username": user["username"], "password": user["password"]})
+        self.assertEqual(response.status, 200, response)
+        return response.json()
+
+    # --- one service ----------------------------------------------------------------------------
+
+    def test_token_issued_by_a_works_on_b(self):
+        tokens, user = self.a.register()
+        response = self.b.request("GET", EVENTS, token=tokens["access"])
+        self.assertEqual(response.status, 200, response)
+        # A refresh token from A is accepted by B.
+        response = self.b.request("POST", "/api/auth/refresh/", {"refresh": tokens["refresh"]})
+        self.assertEqual(response.status, 200, response)
+        self.assertEqual(self.b.request("GET", EVENTS, token=response.json()["access"]).status,
+                         200)
+
+    def test_logout_on_a_refuses_refresh_on_b_at_once(self):
+        _, user = self.a.register()
+        session = self.login(self.a, user)
+        other = self.login(self.a, user)
+        response = self.a.request("POST", "/api/auth/logout/", {"refresh": session["refresh"]})
+        self.assertEqual(response.status, 205, response)
+        response = self.b.request("POST", "/api/auth/refresh/", {"refresh": session["refresh"]})
+        self.assertEqual(response.status, 401, response)
+        # Only that session ended: the other refresh token still works on B.
+        response = self.b.request("POST", "/api/auth/refresh/", {"refresh": other["refresh"]})
+        self.assertEqual(response.status, 200, response)
+
+    def test_event_written_through_a_is_read_through_b(self):
+        tokens, _ = self.a.register()
+        token = tokens["access"]
+        response = self.a.request("POST", EVENTS, event_body(0), token=token)
+        self.assertEqual(response.status, 201, response)
+        created = response.json()["event"]
+        path = f"{EVENTS}{created['id']}/"
+        response = self.b.request("GET", path, token=token)
+        self.assertEqual(response.status, 200, response)
+        self.assertEqual(response.json(), dict(created, role="OWNER"))
+        listed = self.b.request("GET", EVENTS, token=token).json()
+        self.assertEqual([item["id"] for item in listed["results"]], [created["id"]])
+        # And back: a change through B is read through A.
+        response = self.b.request("PATCH", path, {"title": "renamed on B"}, token=token)
+        self.assertEqual(response.status, 200, response)
+        self.assertEqual(self.a.request("GET", path, token=token).json()["title"], "renamed on B")
+
+    def test_overlapping_creates_on_a_and_b_give_exactly_one_201(self):
+        tokens, _ = self.a.register()
+        token = tokens["access"]
+        senders = [self.a] * OVERLAP_SENDERS_PER_INSTANCE + [self.b] * OVERLAP_SENDERS_PER_INSTANCE
+        # One keep-alive connection per sender, opened before the barrier.
+        connections = [http.client.HTTPConnection("127.0.0.1", s.port, timeout=HTTP_TIMEOUT_S)
+                       for s in senders]
+        for connection in connections:
+            connection.connect()
+        barrier = threading.Barrier(len(senders))
+        results = [[None] * len(senders) for _ in range(OVERLAP_ROUNDS)]
+
+        def send(index):
+            for round_ in range(OVERLAP_ROUNDS):
+                # Overlapping, not identical: each sender starts a few minutes later.
+                start = datetime.datetime(2032, 1, 1, 8) + datetime.timedelta(days=round_,
+                                                                             minutes=5 * index)
+                body = {"title": f"round {round_} sender {index}",
+                        "start_time": start.strftime("%Y-%m-%d %H:%M"),
+                        "end_time": (start + datetime.timedelta(hours=1)).strftime(
+                            "%Y-%m-%d %H:%M")}
+                try:
+                    barrier.wait(HTTP_TIMEOUT_S)
+                    response = _send(connections[index], "POST", EVENTS, body, None, token)
+                    results[round_][index] = (response.status, response.body)
+                except Exception as error:  # noqa: BLE001: reported below
+                    results[round_][index] = (None, repr(error))
+                    barrier.abort()
+                    return
+
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(len(senders))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for connection in connections:
+            connection.close()
+        winners = set()
+        for round_, statuses in enumerate(results):
+            codes = sorted(status for status, _ in statuses)
+            self.assertEqual(codes, [201] + [409] * (len(senders) - 1),
+                             f"round {round_}: {statuses}")
+            winners.add(next(i for i, (status, _) in enumerate(statuses) if status == 201))
+        # Seen from either instance: exactly one event a round.
+        listed = self.b.request("GET", EVENTS, token=token).json()
+        self.assertEqual(listed["count"], OVERLAP_ROUNDS, listed)
+        print(f"overlap: {OVERLAP_ROUNDS} rounds x {len(senders)} senders, winners by sender "
+              f"index: {sorted(winners)}", file=sys.stderr)
+
+    def test_nginx_spreads_requests_over_both_instances(self):
+        before = [requests_by_route(s).get("/healthz", 0) for s in (self.a, self.b)]
+        count = 20
+        for i in range(count):
+            response = self.nginx.request("GET", "/healthz", headers={"X-Request-Id": f"rr-{i}"})
+            self.assertEqual(response.status, 200, response)
+            self.assertEqual(response.headers.get("X-Request-Id"), f"rr-{i}")
+        after = [requests_by_route(s).get("/healthz", 0) for s in (self.a, self.b)]
+        # Each /metrics call counts itself under /metrics, not /healthz.
+        deltas = [n - m for n, m in zip(after, before)]
+        self.assertEqual(sum(deltas), count, deltas)
+        self.assertGreater(deltas[0], 0, deltas)
+        self.assertGreater(deltas[1], 0, deltas)
+
+    def test_nginx_passes_the_api_through(self):
+        # Register, use and refresh through nginx: the same service as talking to one instance.
+        username = unique_name()
+        response = self.nginx.request("POST", "/api/auth/register/",
+                                      {"username": username, "email": f"{username}@example.com",
+                                       "password": "correct-horse-battery"})
+        self.assertEqual(response.status, 201, response)
+        token = response.json()["access"]
+        ids = []
+        for i in range(6):  # round-robin: both instances write
+            response = self.nginx.request("POST", EVENTS, event_body(i), token=token)
+            self.assertEqual(response.status, 201, response)
+            ids.append(response.json()["event"]["id"])
+        for event_id in ids:
+            self.assertEqual(self.nginx.request("GET", f"{EVENTS}{event_id}/",
+                                                token=token).status, 200)
+        # A body above 1 MiB is refused by nginx, as the instances would refuse it.
+        response = self.nginx.request("POST", EVENTS, b"x" * (1024 * 1024 + 1), token=token)
+        self.assertEqual(response.status, 413, response)
+        # No request id sent: nginx makes one and the instance echoes it.
+        response = self.nginx.request("GET", "/healthz")
+        self.assertRegex(response.headers.get("X-Request-Id") or "", r"^[0-9a-f]{32}$")
+
+    # --- a crash (runs last: A stays dead) ------------------------------------------------------
+
+    def test_zz_kill9_of_a_during_writes_loses_no_acknowledged_write(self):
+        """Writers create events through nginx, each in its own time slot; A dies by SIGKILL
+        midway. Every 201 must be readable afterwards; a failure may only be a 5xx or a broken
+        connection. A POST sent twice (nginx retrying a create that A had committed) would meet
+        its own event and answer 409, which fails the test too."""
+        writers = 2
+        users = [self.nginx_user() for _ in range(writers)]
+        acked = [[] for _ in range(writers)]  # (id, title) of every 201
+        failures = [[] for _ in range(writers)]  # statuses other than 201 (expected: 502 or 5xx)
+        lock = threading.Lock()
+        killed = threading.Event()
+        enough_before = threading.Event()
+        acks_after = [0]
+        deadline = time.monotonic() + KILL_DEADLINE_S
+
+        def write(index):
+            token = users[index]
+            n = 0
+            while time.monotonic() < deadline:
+                with lock:
+                    if acks_after[0] >= KILL_ACKS_AFTER:
+                        return
+                title = f"writer {index} event {n}"
+                body = event_body(1000 * index + n, title)
+                n += 1
+                after_kill = killed.is_set()
+                try:
+                    response = self.nginx.request("POST", EVENTS, body, token=token)
+                except (OSError, http.client.HTTPException) as error:
+                    failures[index].append(repr(error))
+                    continue
+                if response.status == 201:
+                    acked[index].append((response.json()["event"]["id"], title))
+                    with lock:
+                        if sum(len(a) for a in acked) >= KILL_ACKS_BEFORE:
+                            enough_before.set()
+                        if after_kill:
+                            acks_after[0] += 1
+                else:
+                    failures[index].append(response.status)
+
+        threads = [threading.Thread(target=write, args=(i,)) for i in range(writers)]
+        for thread in threads:
+            thread.start()
+        try:
+            self.assertTrue(enough_before.wait(KILL_DEADLINE_S), "no writes acknowledged")
+            self.a.kill9()
+            killed.set()
+        finally:
+            for thread in threads:
+                thread.join()
+        self.assertGreaterEqual(acks_after[0], KILL_ACKS_AFTER,
+                                f"B did not keep serving: failures {failures}")
+        for index, statuses in enumerate(failures):
+            for status in statuses:
+                # A POST in flight to A may fail; it is never answered as a success.
+                self.assertTrue(isinstance(status, str) or status >= 500,
+                                f"writer {index}: unexpected {status}")
+        # Every acknowledged write is there, read through nginx (only B is left).
+        for index, events in enumerate(acked):
+            token = users[index]
+            for event_id, title in events:
+                response = self.nginx.request("GET", f"{EVENTS}{event_id}/", token=token)
+                self.assertEqual(response.status, 200, f"acknowledged event {event_id} lost")
+                self.assertEqual(response.json()["title"], title)
+        print(f"kill -9: {sum(len(a) for a in acked)} acknowledged writes, "
+              f"{acks_after[0]} after the kill, failures {failures}", file=sys.stderr)
+
+    def nginx_user(self):
+        username = unique_name()
+        response = self.nginx.request("POST", "/api/auth/register/",
+                                      {"username": username, "email": f"{username}@example.com",
+                                       "password": "correct-horse-battery"})
+        self.assertEqual(response.status, 201, response)
+        return response.json()["access"]
+
+
+if __name__ == "__main__":
+    unittest.main()
