@@ -1,6 +1,9 @@
 #include "store/postgres/pg_db.hpp"
 
 #include <charconv>
+#include <string_view>
+
+#include "util/log.hpp"
 
 namespace almanac::store::postgres {
 
@@ -40,6 +43,16 @@ Connection::Connection(const std::string& url) : conn_(PQconnectdb(url.c_str()),
     throw PgError("", "", true,
                   std::string("cannot connect to PostgreSQL: ") + PQerrorMessage(conn_.get()));
   }
+  // Notices (warnings the server sends along with a result) go to our log, not to stderr where
+  // they would break the one-line-per-entry log.
+  PQsetNoticeProcessor(
+      conn_.get(),
+      [](void*, const char* message) {
+        std::string_view text(message);
+        while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+        util::log(util::LogLevel::kDebug, "postgresql notice", {util::LogField{"notice", text}});
+      },
+      nullptr);
   // Durability: a commit returns only once its WAL is flushed, whatever the server's default.
   exec("SET synchronous_commit = on; SET TIME ZONE 'UTC'; SET client_min_messages = warning");
 }

@@ -102,6 +102,8 @@ class Connection {
 
   // True once the connection is unusable; it is then discarded, never reused.
   bool broken() const { return PQstatus(conn_.get()) != CONNECTION_OK; }
+  // Whether a transaction is open (or failed and not yet rolled back) on this connection.
+  bool in_transaction() const { return PQtransactionStatus(conn_.get()) != PQTRANS_IDLE; }
 
  private:
   Result check(PGresult* result, std::string_view what);

@@ -572,9 +572,11 @@ class Session final : public StoreWriter {
   Connection& db_;
 };
 
-// Rolls back an open transaction; a connection that cannot is left broken or discarded.
+// Rolls back an open transaction; a connection that cannot is left broken or discarded. A
+// failed COMMIT has already ended its transaction: nothing to roll back then.
 void rollback(ConnectionPool::Lease& connection) noexcept {
   try {
+    if (!connection->in_transaction()) return;
     connection->exec("ROLLBACK");
   } catch (...) {
     connection.discard();
