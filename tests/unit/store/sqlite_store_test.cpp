@@ -111,7 +111,9 @@ std::future<std::exception_ptr> queue_write(Store& store, Store::WriteWork work)
   // Shared, so that an abandoned future (after a hang guard fired) leaves nothing dangling.
   auto outcome = std::make_shared<std::promise<std::exception_ptr>>();
   std::future<std::exception_ptr> future = outcome->get_future();
-  store.write(std::move(work), [outcome](std::exception_ptr error) { outcome->set_value(error); });
+  // The error is moved, so the writer thread keeps no reference to it (see SqliteStore::run_group).
+  store.write(std::move(work),
+              [outcome](std::exception_ptr error) { outcome->set_value(std::move(error)); });
   return future;
 }
 
