@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 
-.PHONY: run test build build-dev deps deps-test npm format tidy clean crash-soak
+.PHONY: run test build build-dev deps deps-test npm format tidy clean crash-soak fuzz
 
 ## make run: install what is missing, build a release binary, serve on 127.0.0.1:8000 (data/).
 run: build
@@ -22,6 +22,14 @@ test: deps-test npm
 	ctest --preset dev -j $(JOBS)
 	@cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS) --target almanac
+	@# Fuzz smoke runs (clang 14, libFuzzer + ASan + UBSan; 30 s per target) and the concurrency
+	@# subset under ThreadSanitizer. `make fuzz` runs the fuzzers longer.
+	@cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz -j $(JOBS)
+	ctest --preset fuzz -j $(JOBS)
+	@cmake --preset tsan >/dev/null
+	cmake --build --preset tsan -j $(JOBS)
+	ctest --preset tsan -j $(JOBS)
 
 deps:
 	@tools/install-deps.sh run
@@ -83,3 +91,11 @@ SOAK_DURATION ?= 30m
 SOAK_ARGS ?=
 soak: build crash-soak
 	/usr/bin/python3 tools/soak.py --binary build/release/almanac --duration $(SOAK_DURATION) $(SOAK_ARGS)
+
+## make fuzz: the libFuzzer targets of fuzz/ for FUZZ_SECONDS each (default 600), two at a time.
+## A crash is left in build/fuzz/fuzz/work/<target>/crash-*; see fuzz/run.sh.
+FUZZ_SECONDS ?= 600
+fuzz: deps-test
+	@cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz -j $(JOBS)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --preset fuzz -j $(JOBS) --timeout $$(( $(FUZZ_SECONDS) + 600 ))

@@ -3,7 +3,8 @@
 #   tools/install-deps.sh run            what `make run` needs (build + run)
 #   tools/install-deps.sh test           plus what `make test` needs (GoogleTest, Python, Node.js,
 #                                        Chromium for the browser test of /api/docs/, strace
-#                                        for the I/O fault test)
+#                                        for the I/O fault test, clang 14 for the fuzz targets,
+#                                        PostgreSQL and nginx for the multi-instance tests)
 #   tools/install-deps.sh PACKAGE ...    exactly these packages (e.g. `make bench`'s)
 set -euo pipefail
 
@@ -12,6 +13,8 @@ run_packages=(g++ cmake ninja-build pkg-config libboost1.81-dev libboost-json1.8
 # postgresql-15: the throwaway cluster of the PostgreSQL engine's tests (tools/pg-cluster.sh).
 # nginx-light: the load balancer in front of two instances (tests/multi, deploy/nginx.conf).
 test_packages=(libgtest-dev python3 curl chromium strace postgresql-15 nginx-light)
+# The fuzz targets (fuzz/, the `fuzz` preset): clang 14 and its libFuzzer and sanitizer runtimes.
+test_packages+=(clang-14 libclang-rt-14-dev)
 
 case "${1:-run}" in
   run) packages=("${run_packages[@]}") ;;

@@ -192,6 +192,26 @@ bool has_ambiguous_framing(const bhttp::request_parser<bhttp::string_body>::valu
 
 }  // namespace
 
+asio::awaitable<Response> respond(const App& app, Request& request) {
+  try {
+    co_return co_await app(request);
+  } catch (const Error& error) {
+    if (error.code() == ErrorCode::kInternal) {
+      util::log(LogLevel::kError, "internal error",
+                {field("request_id", request.request_id()), field("error", error.message())});
+    }
+    co_return error_response(error);
+  } catch (const std::exception& e) {
+    util::log(LogLevel::kError, "unhandled exception",
+              {field("request_id", request.request_id()), field("route", request.route()),
+               field("error", e.what())});
+  } catch (...) {
+    util::log(LogLevel::kError, "unhandled exception of unknown type",
+              {field("request_id", request.request_id())});
+  }
+  co_return internal_error_response();
+}
+
 struct Server::Impl {
   ServerOptions options;
   App app;
@@ -208,7 +228,6 @@ struct Server::Impl {
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> session(tcp::socket socket, Worker& worker);
-  asio::awaitable<Response> dispatch(Request& request);
   asio::awaitable<void> write(beast::tcp_stream& stream, Response& response, unsigned version,
                               bool keep_alive, const std::string& request_id,
                               beast::error_code& ec);
@@ -334,26 +353,6 @@ asio::awaitable<void> Server::Impl::accept_loop() {
     socket.set_option(tcp::no_delay(true), ec);
     asio::co_spawn(worker.ioc, session(std::move(socket), worker), asio::detached);
   }
-}
-
-asio::awaitable<Response> Server::Impl::dispatch(Request& request) {
-  try {
-    co_return co_await app(request);
-  } catch (const Error& error) {
-    if (error.code() == ErrorCode::kInternal) {
-      util::log(LogLevel::kError, "internal error",
-                {field("request_id", request.request_id()), field("error", error.message())});
-    }
-    co_return error_response(error);
-  } catch (const std::exception& e) {
-    util::log(LogLevel::kError, "unhandled exception",
-              {field("request_id", request.request_id()), field("route", request.route()),
-               field("error", e.what())});
-  } catch (...) {
-    util::log(LogLevel::kError, "unhandled exception of unknown type",
-              {field("request_id", request.request_id())});
-  }
-  co_return internal_error_response();
 }
 
 asio::awaitable<void> Server::Impl::write(beast::tcp_stream& stream, Response& response,
@@ -513,7 +512,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
     Request request(parser.release(), std::move(request_id), remote);
     if (options.observer != nullptr) options.observer->request_started();
 
-    Response response = co_await dispatch(request);
+    Response response = co_await respond(app, request);
     const int status = static_cast<int>(response.status);
     const bool keep_open = keep_alive && !stopping;
     co_await write(stream, response, version, keep_open, request.request_id(), ec);

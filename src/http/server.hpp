@@ -45,6 +45,11 @@ struct ServerOptions {
 // rendered by error_response() (domain::Error) or logged and answered 500 (anything else).
 using App = std::function<boost::asio::awaitable<Response>(Request&)>;
 
+// Runs `app` on a parsed request and renders whatever it throws: a domain::Error through
+// error_response() (internal ones logged), anything else logged and answered 500. Never throws.
+// What the server does with each request it has read; the fuzz targets call it without a socket.
+boost::asio::awaitable<Response> respond(const App& app, Request& request);
+
 // The HTTP/1.1 server: one io_context per thread, so each connection's coroutine only ever runs
 // on the thread that owns it and needs no strand. One acceptor hands connections out round-robin.
 class Server {

@@ -50,11 +50,13 @@ class Completion {
                                       boost::asio::execution::outstanding_work.tracked)),
         handler_(std::make_shared<Handler>(std::move(handler))) {}
 
+  // Takes `error` over: the completing thread keeps no reference to it (see
+  // SqliteStore::run_group).
   void fail(std::exception_ptr error) const {
     if constexpr (std::is_void_v<T>) {
-      post([error](Handler& h) { std::move(h)(error); });
+      post([error = std::move(error)](Handler& h) { std::move(h)(error); });
     } else {
-      post([error](Handler& h) { std::move(h)(error, T{}); });
+      post([error = std::move(error)](Handler& h) { std::move(h)(error, T{}); });
     }
   }
 
@@ -100,7 +102,7 @@ boost::asio::awaitable<T> write(store::Store& store, std::function<T(store::Stor
             },
             [result, completion](std::exception_ptr error) {
               if (error) {
-                completion.fail(error);
+                completion.fail(std::move(error));
               } else if constexpr (std::is_void_v<T>) {
                 completion.succeed();
               } else {

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <charconv>
-#include <ranges>
 
 namespace almanac::util {
 namespace {
@@ -122,7 +121,10 @@ std::string client_address(std::string_view peer,
       value.remove_prefix(comma + 1);
     }
   }
-  for (const std::string_view hop : std::ranges::reverse_view(hops)) {
+  // Reverse iterators rather than std::ranges::reverse_view, which clang 14 (the fuzz build)
+  // cannot compile with libstdc++ 12's <ranges>.
+  for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
+    const std::string_view hop = *it;
     if (!parse_address(hop)) break;
     client = hop;
     if (!is_trusted(client)) break;
