@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 
-.PHONY: run test build build-dev deps deps-test npm format tidy clean
+.PHONY: run test build build-dev deps deps-test npm format tidy clean crash-soak
 
 ## make run: install what is missing, build a release binary, serve on 127.0.0.1:8000 (data/).
 run: build
@@ -63,3 +63,23 @@ bench:
 	  build/release/bench/$$name $(MICRO_ARGS); \
 	done
 	/usr/bin/python3 bench/run.py $(BENCH_ARGS)
+
+## make crash-soak: the crash-safety proof (tests/reliability/test_crash_safety.py) for CYCLES
+## SIGKILL/restart cycles (default 200; `make test` runs 20) on the ASan+UBSan build.
+CYCLES ?= 200
+crash-soak: deps-test
+	@cmake --preset dev >/dev/null
+	cmake --build --preset dev -j $(JOBS) --target almanac
+	cd tests/reliability && ALMANAC_BIN=$(CURDIR)/build/dev/almanac ALMANAC_CRASH_CYCLES=$(CYCLES) \
+	  PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -m unittest -v test_crash_safety
+
+## make soak: `make crash-soak` (200 kill -9 cycles), then tools/soak.py on the release binary:
+## mixed traffic (reads, writes, logins, history) at half of the measured capacity for
+## SOAK_DURATION (30m) against a fresh server; fails on any error, RSS growth over 10 % after the
+## warm-up, descriptor growth or an unbounded WAL.
+## SOAK_ARGS adds options (e.g. SOAK_ARGS="--rate 300"); see tools/soak.py --help.
+.PHONY: soak
+SOAK_DURATION ?= 30m
+SOAK_ARGS ?=
+soak: build crash-soak
+	/usr/bin/python3 tools/soak.py --binary build/release/almanac --duration $(SOAK_DURATION) $(SOAK_ARGS)

@@ -4,16 +4,20 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <optional>
 
+#include "api/metrics.hpp"
 #include "api/routes.hpp"
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
+#include "cli/operator_commands.hpp"
 #include "config/config.hpp"
 #include "config/secret.hpp"
 #include "http/server.hpp"
 #include "service/auth_service.hpp"
 #include "service/event_service.hpp"
+#include "store/postgres/pg_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "util/log.hpp"
 #include "util/worker_pool.hpp"
@@ -43,7 +47,7 @@ std::int64_t unix_now() {
 }
 
 int serve(const almanac::config::Config& config, almanac::store::Store& store,
-          const std::filesystem::path& data_dir) {
+          const std::filesystem::path& data_dir, almanac::api::Metrics& metrics) {
   std::string secret;
   if (config.jwt_secret) {
     secret = *config.jwt_secret;
@@ -77,14 +81,18 @@ int serve(const almanac::config::Config& config, almanac::store::Store& store,
   almanac::service::EventService events(store, config.max_batch);
   almanac::service::HistoryService history(store);
   almanac::service::SharingService sharing(store);
-  almanac::api::Services services{auth, events, history, sharing, store};
+  almanac::api::Services services{auth,    events, history,
+                                  sharing, store,  config.metrics ? &metrics : nullptr};
   almanac::http::Router router;
   almanac::api::add_routes(router, services);
+  metrics.set_routes(router);
+  metrics.set_sources(
+      {&hash_pool, limits ? &*limits : nullptr, login_failures ? &*login_failures : nullptr});
 
   almanac::http::Server server(
       {config.listen_host, config.listen_port, config.threads, config.max_header_bytes,
        config.max_body_bytes, config.header_timeout, config.body_timeout, config.idle_timeout,
-       config.shutdown_grace},
+       config.shutdown_grace, config.metrics ? &metrics : nullptr},
       almanac::api::make_app(router, auth, limits ? &*limits : nullptr));
   try {
     server.listen();
@@ -98,8 +106,9 @@ int serve(const almanac::config::Config& config, almanac::store::Store& store,
   almanac::util::log(LogLevel::kInfo, "listening",
                      {field("address", config.listen_host), field("port", server.port()),
                       field("pid", static_cast<long>(::getpid())), field("threads", config.threads),
-                      field("database", config.database),
-                      field("rate_limits", config.rate_limits ? "on" : "off")});
+                      field("database", almanac::config::redacted_database(config.database)),
+                      field("rate_limits", config.rate_limits ? "on" : "off"),
+                      field("metrics", config.metrics ? "on" : "off")});
   server.run(/*handle_signals=*/true);
   hash_pool.stop();
   return 0;
@@ -125,19 +134,49 @@ int main(int argc, char** argv) {
   almanac::util::configure_logging(config.log_format, config.log_level);
 
   try {
-    std::filesystem::path data_dir = std::filesystem::path(config.sqlite_path).parent_path();
+    // The data directory keeps the generated JWT secret (and SQLite's file). Instances sharing
+    // one PostgreSQL must share --jwt-secret instead.
+    const bool postgres = config.sqlite_path.empty();
+    std::filesystem::path data_dir = postgres
+                                         ? std::filesystem::path("data")
+                                         : std::filesystem::path(config.sqlite_path).parent_path();
     if (data_dir.empty()) data_dir = ".";
-    std::filesystem::create_directories(data_dir);
-    almanac::store::sqlite::SqliteStore store(
-        {config.sqlite_path, config.durability == almanac::config::Durability::kFull});
+    if (!postgres || !config.jwt_secret) std::filesystem::create_directories(data_dir);
+    // Declared before the store, which reports its commits into it until it is closed.
+    almanac::api::Metrics metrics;
+    std::unique_ptr<almanac::store::Store> store;
+    int schema_version = 0;
+    if (postgres) {
+      auto pg = std::make_unique<almanac::store::postgres::PgStore>(
+          almanac::store::postgres::PgOptions{config.database, config.database_pool});
+      if (config.command != "serve") schema_version = pg->schema_version();
+      store = std::move(pg);
+    } else {
+      almanac::store::sqlite::SqliteOptions options{
+          config.sqlite_path, config.durability == almanac::config::Durability::kFull};
+      if (config.command == "serve" && config.metrics) options.observer = &metrics;
+      auto lite = std::make_unique<almanac::store::sqlite::SqliteStore>(options);
+      if (config.command != "serve") schema_version = lite->schema_version();
+      store = std::move(lite);
+    }
+    if (config.command == "user") {
+      const almanac::auth::PasswordHasher hasher(
+          {config.argon2_iterations, config.argon2_memory_bytes});
+      return almanac::cli::user_command(config.command_args, *store, hasher, std::cin, std::cout,
+                                        std::cerr);
+    }
+    if (config.command == "export") {
+      return almanac::cli::export_json(*store, schema_version, std::cout, std::cerr,
+                                       ::isatty(STDERR_FILENO) == 1);
+    }
     if (config.command == "migrate") {
-      almanac::util::log(
-          LogLevel::kInfo, "database is up to date",
-          {field("database", config.database), field("schema_version", store.schema_version())});
+      almanac::util::log(LogLevel::kInfo, "database is up to date",
+                         {field("database", almanac::config::redacted_database(config.database)),
+                          field("schema_version", schema_version)});
       return 0;
     }
-    const int status = serve(config, store, data_dir);
-    store.close();
+    const int status = serve(config, *store, data_dir, metrics);
+    store->close();
     almanac::util::log(LogLevel::kInfo, "stopped");
     return status;
   } catch (const almanac::config::ConfigError& e) {

@@ -2,13 +2,15 @@
 # Installs the Debian packages Almanac needs, only those missing; silent when all are present.
 #   tools/install-deps.sh run            what `make run` needs (build + run)
 #   tools/install-deps.sh test           plus what `make test` needs (GoogleTest, Python, Node.js,
-#                                        Chromium for the browser test of /api/docs/)
+#                                        Chromium for the browser test of /api/docs/, strace
+#                                        for the I/O fault test)
 #   tools/install-deps.sh PACKAGE ...    exactly these packages (e.g. `make bench`'s)
 set -euo pipefail
 
 run_packages=(g++ cmake ninja-build pkg-config libboost1.81-dev libboost-json1.81-dev libssl-dev
-  libsodium-dev libsqlite3-dev libical-dev)
-test_packages=(libgtest-dev python3 curl chromium)
+  libsodium-dev libsqlite3-dev libical-dev libpq-dev)
+# postgresql-15: the throwaway cluster of the PostgreSQL engine's tests (tools/pg-cluster.sh).
+test_packages=(libgtest-dev python3 curl chromium strace postgresql-15)
 
 case "${1:-run}" in
   run) packages=("${run_packages[@]}") ;;

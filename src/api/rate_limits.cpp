@@ -44,4 +44,10 @@ std::vector<std::pair<std::string, std::string>> RateLimits::admit(const http::R
   return service::rate_limit_headers(decision, limiter->limit());
 }
 
+std::vector<std::pair<std::string_view, std::uint64_t>> RateLimits::rejections() const {
+  return {{"login_address", login_address_.rejected()},
+          {"register_address", register_address_.rejected()},
+          {"user", user_.rejected()}};
+}
+
 }  // namespace almanac::api

@@ -2,8 +2,10 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -43,6 +45,10 @@ class RateLimits {
   // The client a request comes from: its TCP peer, or what trusted proxies say in
   // X-Forwarded-For (util::client_address), as a limit key (util::client_key).
   std::string client(const http::Request& request) const;
+
+  // How many requests each limit refused so far, for metrics: "login_address",
+  // "register_address", "user". Lock-free.
+  std::vector<std::pair<std::string_view, std::uint64_t>> rejections() const;
 
  private:
   RateLimitSettings settings_;

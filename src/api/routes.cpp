@@ -131,6 +131,9 @@ void add_routes(http::Router& routes, Services& services) {
 
   routes.add(Verb::get, "/healthz", bind(system_api::health, services), kPublic);
   routes.add(Verb::get, "/api/schema/", bind(system_api::schema, services), kPublic);
+  if (services.metrics != nullptr) {
+    routes.add(Verb::get, "/metrics", bind(system_api::metrics, services), kPublic);
+  }
 
   // Swagger UI on /api/schema/: the page and the fixed list of files it loads, nothing else.
   routes.add(Verb::get, "/api/docs/", bind(docs_api::file, services), kPublic);

@@ -8,6 +8,8 @@
 
 namespace almanac::api {
 
+class Metrics;
+
 // What the handlers call: one service per resource.
 struct Services {
   service::AuthService& auth;
@@ -15,6 +17,8 @@ struct Services {
   service::HistoryService& history;
   service::SharingService& sharing;
   store::Store& store;  // health checks only; use cases go through services
+  // GET /metrics; null: the endpoint is off (--metrics off).
+  const Metrics* metrics = nullptr;
 };
 
 }  // namespace almanac::api

@@ -2,6 +2,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "api/metrics.hpp"
 #include "util/embedded.hpp"
 
 namespace almanac::api::system_api {
@@ -17,6 +18,14 @@ boost::asio::awaitable<http::Response> schema(http::Request&, Services&) {
   http::Response response;
   response.body = std::string(embedded::openapi_yaml());
   response.content_type = "application/yaml";
+  co_return response;
+}
+
+boost::asio::awaitable<http::Response> metrics(http::Request&, Services& services) {
+  http::Response response;
+  response.body = services.metrics->render();
+  response.content_type = std::string(Metrics::kContentType);
+  response.headers.emplace_back("Cache-Control", "no-store");
   co_return response;
 }
 

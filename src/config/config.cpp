@@ -46,11 +46,18 @@ void set_listen(Config& c, std::string_view flag, const std::string& value) {
 
 void set_database(Config& c, std::string_view flag, const std::string& value) {
   if (value.starts_with("postgresql://") || value.starts_with("postgres://")) {
-    throw ConfigError("--" + std::string(flag) +
-                      ": the PostgreSQL engine is not supported yet; use sqlite:PATH");
+    const std::string_view rest = std::string_view(value).substr(value.find("//") + 2);
+    // Not echoed back: the URL may hold a password.
+    if (rest.empty() || rest.front() == '/') {
+      throw ConfigError("invalid value for --" + std::string(flag) +
+                        ": expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE");
+    }
+    c.database = value;
+    c.sqlite_path.clear();
+    return;
   }
   if (!value.starts_with("sqlite:") || value.size() == 7) {
-    bad_value(flag, value, "expected sqlite:PATH");
+    bad_value(flag, value, "expected sqlite:PATH or postgresql://USER:PASSWORD@HOST:PORT/DATABASE");
   }
   c.database = value;
   c.sqlite_path = value.substr(7);
@@ -121,7 +128,11 @@ struct Option {
 const std::vector<Option>& options() {
   static const std::vector<Option> kOptions = {
       {"listen", "HOST:PORT to listen on (127.0.0.1:8000)", set_listen},
-      {"database", "sqlite:PATH (sqlite:data/almanac.db)", set_database},
+      {"database",
+       "sqlite:PATH or postgresql://USER:PASSWORD@HOST:PORT/DB (sqlite:data/almanac.db)",
+       set_database},
+      {"database-pool", "PostgreSQL connections per instance, half of them for writes (8)",
+       [](Config& c, auto f, const auto& v) { set_count(c.database_pool, f, v, 2, 1000); }},
       {"threads", "I/O threads (number of cores)",
        [](Config& c, auto f, const auto& v) { set_count(c.threads, f, v, 1, 256); }},
       {"log-format", "text | json (text)",
@@ -205,6 +216,15 @@ const std::vector<Option>& options() {
        }},
       {"trusted-proxies", "IPs/CIDRs whose X-Forwarded-For is believed, comma-separated (none)",
        set_trusted_proxies},
+      {"metrics", "on | off: GET /metrics, Prometheus text, unauthenticated (on)",
+       [](Config& c, auto f, const auto& v) {
+         if (v == "on")
+           c.metrics = true;
+         else if (v == "off")
+           c.metrics = false;
+         else
+           bad_value(f, v, "expected on or off");
+       }},
       {"durability", "full (fsync before every acknowledgement) | normal (full)",
        [](Config& c, auto f, const auto& v) {
          if (v == "full")
@@ -229,6 +249,24 @@ std::string env_name(std::string_view flag) {
   std::string name = "ALMANAC_";
   for (const char ch : flag) name += ch == '-' ? '_' : static_cast<char>(std::toupper(ch));
   return name;
+}
+
+// `almanac user ACTION ...`: the action and the number of its operands.
+void check_user_command(const std::vector<std::string>& args) {
+  static constexpr std::string_view kUsage =
+      "expected 'user create USERNAME EMAIL', 'user list', 'user disable USERNAME' or "
+      "'user enable USERNAME'";
+  const std::string action = args.empty() ? std::string() : args[0];
+  const std::size_t operands = args.empty() ? 0 : args.size() - 1;
+  const bool ok = (action == "create" && operands == 2) || (action == "list" && operands == 0) ||
+                  ((action == "disable" || action == "enable") && operands == 1);
+  if (!ok) {
+    // Appended piecewise (see set_trusted_proxies).
+    std::string message = "user";
+    if (!action.empty()) message.append(" ").append(action);
+    message.append(": ").append(kUsage);
+    throw ConfigError(message);
+  }
 }
 
 }  // namespace
@@ -292,11 +330,26 @@ std::optional<std::size_t> parse_byte_size(std::string_view text) {
   return static_cast<std::size_t>(*n * factor);
 }
 
+std::string redacted_database(const std::string& database) {
+  const auto scheme = database.find("://");
+  if (scheme == std::string::npos) return database;
+  const auto at = database.find('@', scheme + 3);
+  if (at == std::string::npos) return database;
+  const auto colon = database.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return database;
+  return database.substr(0, colon + 1) + "***" + database.substr(at);
+}
+
 std::string usage() {
   std::string text =
-      "Usage: almanac [serve|migrate] [--flag value ...]\n\n"
+      "Usage: almanac [serve|migrate] [--flag value ...]\n"
+      "       almanac user create USERNAME EMAIL | list | disable USERNAME | enable USERNAME\n"
+      "       almanac export --format json > backup.json\n\n"
       "  serve    run the API server (default)\n"
-      "  migrate  bring the database schema up to date and exit\n\n"
+      "  migrate  bring the database schema up to date and exit\n"
+      "  user     manage accounts directly in the database (create reads the password from\n"
+      "           stdin; a disabled user can neither log in nor use their tokens)\n"
+      "  export   write every event with its whole history as JSON to stdout\n\n"
       "Flags (each also read from the environment as ALMANAC_<FLAG>, flags win):\n";
   for (const Option& option : options()) {
     std::string line = "  --" + std::string(option.name);
@@ -326,19 +379,33 @@ Config load_config(const std::vector<std::string>& args,
 
   std::size_t i = 0;
   if (i < args.size() && !args[i].starts_with("-")) {
-    if (args[i] != "serve" && args[i] != "migrate") {
-      throw ConfigError("unknown command '" + args[i] + "' (expected serve or migrate)");
+    if (args[i] != "serve" && args[i] != "migrate" && args[i] != "user" && args[i] != "export") {
+      throw ConfigError("unknown command '" + args[i] +
+                        "' (expected serve, migrate, user or export)");
     }
     config.command = args[i++];
   }
   for (; i < args.size(); ++i) {
     const std::string& arg = args[i];
-    if (!arg.starts_with("--")) throw ConfigError("unexpected argument '" + arg + "'");
+    if (!arg.starts_with("--")) {
+      if (config.command != "user") throw ConfigError("unexpected argument '" + arg + "'");
+      config.command_args.push_back(arg);
+      continue;
+    }
     std::string name = arg.substr(2);
     std::optional<std::string> value;
     if (const auto eq = name.find('='); eq != std::string::npos) {
       value = name.substr(eq + 1);
       name.resize(eq);
+    }
+    if (config.command == "export" && name == "format") {
+      if (!value) {
+        if (i + 1 >= args.size()) throw ConfigError("--format needs a value");
+        value = args[++i];
+      }
+      if (*value != "json") bad_value(name, *value, "expected json");
+      config.export_format = *value;
+      continue;
     }
     const Option* option = find_option(name);
     if (option == nullptr) throw ConfigError("unknown flag '--" + name + "' (see --help)");
@@ -348,6 +415,7 @@ Config load_config(const std::vector<std::string>& args,
     }
     option->apply(config, name, *value);
   }
+  if (config.command == "user") check_user_command(config.command_args);
   return config;
 }
 

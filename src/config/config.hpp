@@ -19,12 +19,17 @@ enum class Durability { kFull, kNormal };
 
 // Everything Almanac can be told at start-up. Defaults are what `make run` uses.
 struct Config {
-  std::string command = "serve";  // serve | migrate
+  std::string command = "serve";  // serve | migrate | user | export
+  // The operator commands' operands: for `user`, the action (create | list | disable | enable)
+  // then its operands (create USERNAME EMAIL; disable/enable USERNAME).
+  std::vector<std::string> command_args;
+  std::string export_format = "json";  // `export --format`: json only
 
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8000;
   std::string database = "sqlite:data/almanac.db";
-  std::string sqlite_path = "data/almanac.db";  // derived from `database`
+  std::string sqlite_path = "data/almanac.db";  // derived from `database`; empty for PostgreSQL
+  std::size_t database_pool = 8;                // PostgreSQL connections (readers + writers)
   unsigned threads = 1;                         // I/O threads; default: number of cores
   util::LogFormat log_format = util::LogFormat::kText;
   util::LogLevel log_level = util::LogLevel::kInfo;
@@ -49,6 +54,8 @@ struct Config {
 
   std::size_t max_batch = 1000;  // events in one POST /api/events/batch/
 
+  bool metrics = true;  // GET /metrics (unauthenticated, on the API's port)
+
   // Rate limits (429 beyond them); all off when `rate_limits` is false.
   bool rate_limits = true;
   util::RateLimit login_account_limit{5, std::chrono::minutes(1)};    // failed logins per account
@@ -59,6 +66,9 @@ struct Config {
   // Peers whose X-Forwarded-For is believed (none: the TCP peer is always the client).
   std::vector<util::IpNetwork> trusted_proxies;
 };
+
+// `database` fit for logs: the password of a PostgreSQL URL replaced by "***".
+std::string redacted_database(const std::string& database);
 
 // A bad flag, environment variable or value; main() prints what() and exits with status 2.
 class ConfigError : public std::runtime_error {

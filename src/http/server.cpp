@@ -372,9 +372,15 @@ asio::awaitable<void> Server::Impl::write(beast::tcp_stream& stream, Response& r
 // Answers a request we will not read (limits, framing) and closes the connection.
 asio::awaitable<void> Server::Impl::refuse(beast::tcp_stream& stream, const Error& error) {
   beast::error_code ec;
+  const auto started = std::chrono::steady_clock::now();
+  if (options.observer != nullptr) options.observer->request_started();
   Response response = error_response(error);
   const std::string request_id = new_request_id();
   co_await write(stream, response, 11, false, request_id, ec);
+  if (options.observer != nullptr) {
+    options.observer->request_finished({}, static_cast<int>(response.status),
+                                       std::chrono::steady_clock::now() - started);
+  }
   util::log(LogLevel::kInfo, "request refused",
             {field("status", static_cast<int>(status_of(error.code()))),
              field("reason", error.message())});
@@ -505,16 +511,19 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
     const unsigned version = parser.get().version();
     const bool keep_alive = parser.get().keep_alive();
     Request request(parser.release(), std::move(request_id), remote);
+    if (options.observer != nullptr) options.observer->request_started();
 
     Response response = co_await dispatch(request);
     const int status = static_cast<int>(response.status);
     const bool keep_open = keep_alive && !stopping;
     co_await write(stream, response, version, keep_open, request.request_id(), ec);
 
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    if (options.observer != nullptr) {
+      options.observer->request_finished(request.route(), status, elapsed);
+    }
     if (util::log_enabled(LogLevel::kInfo)) {
-      const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                              std::chrono::steady_clock::now() - started)
-                              .count();
+      const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
       util::log(
           LogLevel::kInfo, "request",
           {field("method", request.method_string()),

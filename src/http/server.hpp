@@ -7,12 +7,26 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "http/request.hpp"
 #include "http/response.hpp"
 
 namespace almanac::http {
+
+// What the server reports about each request, for metrics. Called on the I/O threads for every
+// request: implementations must be cheap (no lock per call) and must not throw.
+class RequestObserver {
+ public:
+  virtual ~RequestObserver() = default;
+  // A request was read (or is being refused) and is now in flight.
+  virtual void request_started() noexcept = 0;
+  // Its response was written (or the client went away). `route`: the matched route template,
+  // empty when no route matched (404, 405, requests refused before routing).
+  virtual void request_finished(std::string_view route, int status,
+                                std::chrono::nanoseconds duration) noexcept = 0;
+};
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -24,6 +38,7 @@ struct ServerOptions {
   std::chrono::seconds body_timeout{30};
   std::chrono::seconds idle_timeout{60};
   std::chrono::seconds shutdown_grace{30};
+  RequestObserver* observer = nullptr;  // null: no metrics; not owned
 };
 
 // Everything above the transport: routing, authentication, handlers. Exceptions it throws are

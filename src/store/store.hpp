@@ -73,6 +73,14 @@ class StoreReader {
   // Costs what the versions returned cost, wherever the range lies.
   virtual std::vector<domain::EventVersion> versions_at(domain::EventId id, std::int64_t first,
                                                         std::int64_t last) = 0;
+
+  // Operators' queries (`almanac user list`, `almanac export`):
+
+  // Every user, by increasing id.
+  virtual std::vector<domain::User> list_users() = 0;
+
+  // The id of every event that has versions, deleted events included, in increasing order.
+  virtual std::vector<domain::EventId> event_ids_with_history() = 0;
 };
 
 // Changes, valid inside one write transaction; everything done through one StoreWriter in one
@@ -89,6 +97,10 @@ class StoreWriter : public StoreReader {
   // Records that the refresh token `jti` of `user` (valid until `expires_at`, Unix seconds) is
   // revoked. Returns false when it already was.
   virtual bool revoke_token(std::string_view jti, domain::UserId user, std::int64_t expires_at) = 0;
+
+  // Enables or disables user `id` (`almanac user disable`): a disabled user can neither log in
+  // nor use the tokens they hold. Returns false when there is no such user.
+  virtual bool set_user_active(domain::UserId id, bool active) = 0;
 
   // Every change to an event below appends its version (a snapshot of the event as the change
   // left it, attributed to `change`) in the same transaction: a change without its version, or a

@@ -16,6 +16,9 @@ struct Migration {
 // The SQLite migrations in ascending version order (migrations/sqlite/NNNN_name.sql).
 const std::vector<Migration>& sqlite_migrations();
 
+// The PostgreSQL migrations in ascending version order (migrations/postgres/NNNN_name.sql).
+const std::vector<Migration>& postgres_migrations();
+
 // docs/openapi.yaml, served at GET /api/schema/.
 std::string_view openapi_yaml();
 

@@ -42,7 +42,11 @@ RateDecision RateLimiter::hit(std::string_view key, Time now) {
   if (found != index_.end()) {
     Entry& entry = *found->second;
     const RateDecision decision = decide(&entry, now);
-    if (decision.allowed) ++entry.count;
+    if (decision.allowed) {
+      ++entry.count;
+    } else {
+      rejected_.fetch_add(1, std::memory_order_relaxed);
+    }
     return decision;
   }
   if (order_.size() >= max_keys_) {

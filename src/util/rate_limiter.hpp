@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -70,6 +71,9 @@ class RateLimiter {
 
   const RateLimit& limit() const { return limit_; }
 
+  // How many hits were refused since construction (for metrics); lock-free.
+  std::uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
+
  private:
   struct Entry {
     std::string key;
@@ -87,6 +91,7 @@ class RateLimiter {
   const RateLimit limit_;
   const std::size_t max_keys_;
   mutable std::mutex mutex_;
+  std::atomic<std::uint64_t> rejected_{0};
   Order order_;  // by window opening time, oldest first; owns the keys
   std::unordered_map<std::string_view, Order::iterator> index_;  // views into order_'s keys
 };

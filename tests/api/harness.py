@@ -67,6 +67,33 @@ def child_env(extra=None):
     return env
 
 
+def postgres_server_url():
+    """The URL of the PostgreSQL test server when the API tests run on the PostgreSQL engine, else
+    None. ALMANAC_TEST_POSTGRES gives it, or ALMANAC_TEST_POSTGRES_FILE names the file holding it
+    (written by the pg_cluster CTest fixture: a missing file there is an error, not a skip)."""
+    url = os.environ.get("ALMANAC_TEST_POSTGRES")
+    if url:
+        return url
+    path = os.environ.get("ALMANAC_TEST_POSTGRES_FILE")
+    if not path:
+        return None
+    with open(path, encoding="utf-8") as f:
+        url = f.readline().strip()
+    if not url:
+        raise RuntimeError(f"no PostgreSQL URL in {path} (did the pg_cluster fixture start?)")
+    return url
+
+
+def run_psql(url, sql):
+    """Runs one SQL command on `url` with Debian's psql and returns its rows as unaligned text
+    (one line a row, fields split by '|'); raises on failure."""
+    psql = shutil.which("psql") or "/usr/lib/postgresql/15/bin/psql"
+    done = subprocess.run([psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url,
+                           "-c", sql], check=True, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, env=child_env(), timeout=60)
+    return done.stdout.decode()
+
+
 def pick_free_port(attempts=200):
     """Returns a random TCP port in PORT_RANGE that 127.0.0.1 could bind a moment ago."""
     for _ in range(attempts):
@@ -411,6 +438,13 @@ class Server:
         self.datadir = tempfile.mkdtemp(prefix="almanac-api-")
         self.log_path = os.path.join(self.datadir, "server.log")
         self.database = f"sqlite:{self.datadir}/almanac.db"
+        # On PostgreSQL (postgres_server_url()), each Server gets a fresh database of its own.
+        self.pg_server = postgres_server_url()
+        self.pg_database = None
+        if self.pg_server:
+            self.pg_database = "almanac_api_" + secrets.token_hex(8)
+            run_psql(self.pg_server, f"CREATE DATABASE {self.pg_database}")
+            self.database = self.pg_server.rsplit("/", 1)[0] + "/" + self.pg_database
         self.port = None
         self.process = None
 
@@ -453,7 +487,8 @@ class Server:
         if self.listen_via_env:
             env["ALMANAC_LISTEN"] = f"127.0.0.1:{port}"
         with open(self.log_path, "ab") as log:
-            shown = ["<secret>" if arg == self.jwt_secret else arg for arg in self.command(port)]
+            hidden = {self.jwt_secret, self.database if self.pg_database else None} - {None}
+            shown = ["<secret>" if arg in hidden else arg for arg in self.command(port)]
             log.write(f"\n=== harness: starting on port {port}: {shown}\n".encode())
             log.flush()
             log_offset = log.tell()
@@ -533,9 +568,12 @@ class Server:
     def cleanup(self):
         """Removes the data directory (kept when ALMANAC_KEEP_TEST_DATA is set)."""
         if os.environ.get("ALMANAC_KEEP_TEST_DATA"):
-            print(f"keeping {self.datadir}", file=sys.stderr)
+            print(f"keeping {self.datadir} {self.pg_database or ''}", file=sys.stderr)
             return
         shutil.rmtree(self.datadir, ignore_errors=True)
+        if self.pg_database:
+            database, self.pg_database = self.pg_database, None
+            run_psql(self.pg_server, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
     def close(self):
         """stop() (asserting exit code 0) and remove the data directory either way."""

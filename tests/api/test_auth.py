@@ -21,6 +21,7 @@ from harness import (
     jwt_signature_valid,
     make_jwt,
     refresh_claims,
+    run_psql,
     unique_name,
 )
 
@@ -507,26 +508,56 @@ class TokenLifetimeTest(TokenAssertions, ServerTestCase):
 
 
 class SecretsStayOutOfTheLogTest(TokenAssertions, unittest.TestCase):
-    """Passwords, the JWT secret and issued tokens never appear in the server's log."""
+    """Passwords, the JWT secret and tokens (issued or forged) never appear in the server's log,
+    even at the debug level, after a tour of register, login, refresh, logout, failed logins,
+    refused registrations and bad tokens."""
 
     def test_log_holds_no_secrets(self):
-        server = Server()
+        server = Server(extra_args=["--log-level", "debug"])
         server.start()
         self.server = server
         try:
             password = "Sup3r-Secret-Passw0rd-" + unique_name("pw")
+            wrong = "Wr0ng-Passw0rd-" + unique_name("pw")
+            short = "Sh0rt!"
             tokens, user = server.register(password=password)
-            server.request("POST", LOGIN, {"username": user["username"], "password": password})
-            server.request("POST", LOGIN,
-                           {"username": user["username"], "password": password + "x"})
+            login = server.request("POST", LOGIN,
+                                   {"username": user["username"], "password": password}).json()
+            for attempt in (wrong, password + "x"):
+                server.request("POST", LOGIN, {"username": user["username"], "password": attempt})
+            server.request("POST", LOGIN, {"username": unique_name("ghost"), "password": wrong})
+            server.request("POST", REGISTER, valid_registration(password=short))
             refreshed = self.refresh(tokens["refresh"]).json()
+            forged = make_jwt({"alg": "none", "typ": "JWT"},
+                              refresh_claims(user["id"], token_type="access"), signature=b"")
+            wrong_key = make_jwt(HS256_HEADER, refresh_claims(user["id"], token_type="access"),
+                                 "a-wrong-key-" + "w" * 40)
+            bad_tokens = [forged, wrong_key, tokens["refresh"], tokens["access"] + "x",
+                          "junk-token-" + unique_name("t")]
+            for token in bad_tokens:
+                server.request("GET", "/api/events/", token=token)
+                self.refresh(token)
+            server.request("GET", "/api/events/", token=login["access"])  # a good one, too
             self.logout(tokens["refresh"])
+            self.logout(tokens["refresh"])  # refused: already logged out
+            self.refresh(tokens["refresh"])  # refused: blacklisted
             server.stop()  # the log is complete once the process exited
             log = server.log_text()
-            for label, secret in (("password", password), ("jwt secret", server.jwt_secret),
-                                  ("refresh token", tokens["refresh"].split(".")[2]),
-                                  ("access token", tokens["access"].split(".")[2]),
-                                  ("refreshed access token", refreshed["access"].split(".")[2])):
+            self.assertIn('"level"', log)  # the log is there and is the server's JSON lines
+            secrets_ = [("password", password), ("wrong password", wrong),
+                        ("refused short password", short), ("jwt secret", server.jwt_secret)]
+            for label, token in (("registered", tokens), ("login", login)):
+                for kind in ("access", "refresh"):
+                    secrets_.append((f"{label} {kind} token", token[kind]))
+                    secrets_.append((f"{label} {kind} signature", token[kind].split(".")[2]))
+            secrets_.append(("refreshed access token", refreshed["access"]))
+            secrets_.append(("refreshed access signature", refreshed["access"].split(".")[2]))
+            for i, token in enumerate(bad_tokens):
+                secrets_.append((f"bad token {i}", token))
+                signature = token.split(".")[2] if token.count(".") == 2 else ""
+                if len(signature) >= 16:
+                    secrets_.append((f"bad token {i} signature", signature))
+            for label, secret in secrets_:
                 with self.subTest(label):
                     self.assertNotIn(secret, log, f"the {label} appears in {server.log_path}")
         finally:
@@ -537,6 +568,9 @@ class RehashTest(unittest.TestCase):
     """When the argon2id parameters are raised, a successful login rehashes the stored password."""
 
     def stored_hash(self, server, user_id):
+        if server.pg_database:
+            return run_psql(server.database,
+                            f"SELECT password_hash FROM users WHERE id = {int(user_id)}").strip()
         connection = sqlite3.connect(server.database.removeprefix("sqlite:"))
         try:
             return connection.execute(

@@ -104,9 +104,9 @@ class BadConfigurationTest(BinaryRun):
     def test_bad_log_level(self):
         self.assertConfigError(self.run_binary(self.serve_args(log_level="loudest")), "log-level")
 
-    def test_postgresql_is_not_supported_yet(self):
-        result = self.run_binary(self.serve_args(database="postgresql://u@h/db"))
-        self.assertConfigError(result, "not supported yet")
+    def test_postgresql_url_without_host(self):
+        result = self.run_binary(self.serve_args(database="postgresql:///db"))
+        self.assertConfigError(result, "database")
 
     def test_unknown_database_scheme(self):
         self.assertConfigError(self.run_binary(self.serve_args(database="mysql:foo")), "database")
@@ -249,9 +249,14 @@ class MigrateTest(BinaryRun):
             result = self.run_binary(["migrate", "--database", f"sqlite:{path}"])
             self.assertEqual(result.returncode, 0, result.stderr.decode("utf-8", "replace"))
 
-    def test_migrate_rejects_postgresql(self):
-        result = self.run_binary(["migrate", "--database", "postgresql://u@h/db"])
-        self.assertConfigError(result, "not supported yet")
+    def test_migrate_on_an_unreachable_postgresql_fails_without_showing_the_password(self):
+        # Port 1 of the loopback: nothing listens there, the connection is refused at once.
+        result = self.run_binary(["migrate", "--database",
+                                  "postgresql://almanac:pw-never-shown@127.0.0.1:1/almanac"])
+        output = (result.stdout + result.stderr).decode("utf-8", "replace")
+        self.assertEqual(result.returncode, 1, output)
+        self.assertIn("PostgreSQL", output)
+        self.assertNotIn("pw-never-shown", output)
 
 
 if __name__ == "__main__":

@@ -102,6 +102,29 @@ class Session final : public StoreWriter {
     return db_.changes() > 0;
   }
 
+  bool set_user_active(domain::UserId id, bool active) override {
+    auto q = db_.prepare("UPDATE users SET is_active = ?2 WHERE id = ?1");
+    q->bind(1, id).bind(2, std::int64_t{active ? 1 : 0});
+    q->run();
+    return db_.changes() > 0;
+  }
+
+  std::vector<domain::User> list_users() override {
+    auto q = db_.prepare("SELECT id, username, email, is_active FROM users ORDER BY id");
+    std::vector<domain::User> users;
+    while (q->step()) users.push_back(user_from(*q));
+    return users;
+  }
+
+  std::vector<domain::EventId> event_ids_with_history() override {
+    // One row per event: the first version (position 1) of each, by the primary key.
+    auto q =
+        db_.prepare("SELECT event_id FROM event_versions WHERE position = 1 ORDER BY event_id");
+    std::vector<domain::EventId> ids;
+    while (q->step()) ids.push_back(q->column_int(0));
+    return ids;
+  }
+
   std::optional<domain::EventView> find_event_for(domain::UserId user,
                                                   domain::EventId id) override {
     auto q = db_.prepare(
@@ -865,8 +888,13 @@ void SqliteStore::run_group(std::vector<Job>& jobs) {
     }
   }
   if (open) {
+    const auto commit_started = std::chrono::steady_clock::now();
     try {
       db.run("COMMIT");
+      if (options_.observer != nullptr) {
+        options_.observer->group_committed(jobs.size(),
+                                           std::chrono::steady_clock::now() - commit_started);
+      }
     } catch (...) {
       fail_pending(std::current_exception());
       if (db.in_transaction()) {

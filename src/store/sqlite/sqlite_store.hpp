@@ -12,6 +12,7 @@
 
 #include "store/sqlite/sqlite_db.hpp"
 #include "store/store.hpp"
+#include "store/write_observer.hpp"
 
 namespace almanac::store::sqlite {
 
@@ -19,6 +20,8 @@ struct SqliteOptions {
   std::string path;              // a file path; the directory must exist
   bool synchronous_full = true;  // fsync the WAL at every commit (durability "full")
   std::size_t max_group = 512;   // most write jobs gathered into one transaction
+  // Told about each group commit (metrics); not owned. Null: nobody is told.
+  WriteObserver* observer = nullptr;
 };
 
 // The SQLite engine. Reads run on a connection owned by the calling thread (WAL: readers never

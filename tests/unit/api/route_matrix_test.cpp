@@ -39,7 +39,8 @@ using Operation = std::pair<std::string, std::string>;  // method, path pattern
 constexpr std::string_view kEventRoutes = "/api/events";
 
 // tests/api/role_matrix.json, found from this file's place in the source tree.
-fs::path matrix_path() { return fs::path(__FILE__).parent_path() / "../../api/role_matrix.json"; }
+// From the source tree's root (not __FILE__, which a compiler cache may make relative).
+fs::path matrix_path() { return fs::path(ALMANAC_SOURCE_DIR) / "tests/api/role_matrix.json"; }
 
 // The (method, path) of every row of the matrix file. Fails the test (and returns nothing) when the
 // file is missing or is not the expected JSON.

@@ -317,9 +317,10 @@ TEST(LoadConfig, BadEnvironmentValueIsRejectedNamingTheVariable) {
   EXPECT_NE(message.find("ALMANAC_LISTEN"), std::string::npos) << message;
 }
 
-TEST(LoadConfig, PostgresqlInEnvironmentIsNotSupportedYet) {
-  const std::string message = config_error({}, {{"ALMANAC_DATABASE", "postgresql://db/almanac"}});
-  EXPECT_NE(message.find("not supported yet"), std::string::npos) << message;
+TEST(LoadConfig, PostgresqlUrlIsTakenFromTheEnvironment) {
+  const Config config = load_config({}, {{"ALMANAC_DATABASE", "postgresql://db/almanac"}});
+  EXPECT_EQ(config.database, "postgresql://db/almanac");
+  EXPECT_TRUE(config.sqlite_path.empty());
 }
 
 // --- load_config: errors ------------------------------------------------------------------------
@@ -356,12 +357,31 @@ TEST(LoadConfig, ShortJwtSecretIsRejected) {
   EXPECT_EQ(message.find(std::string(31, 'k')), std::string::npos) << "secret leaked: " << message;
 }
 
-TEST(LoadConfig, PostgresqlUrlIsNotSupportedYet) {
-  for (const std::string url : {"postgresql://user@localhost/almanac", "postgres://localhost/a"}) {
-    const std::string message = config_error({"--database", url});
-    EXPECT_NE(message.find("not supported yet"), std::string::npos) << message;
-    EXPECT_NE(message.find("--database"), std::string::npos) << message;
+TEST(LoadConfig, PostgresqlUrlSelectsPostgresql) {
+  for (const std::string url : {"postgresql://user:pw@localhost:5432/almanac", "postgres://h/a"}) {
+    const Config config = load_config({"--database", url, "--database-pool", "4"}, {});
+    EXPECT_EQ(config.database, url);
+    EXPECT_TRUE(config.sqlite_path.empty());
+    EXPECT_EQ(config.database_pool, 4u);
   }
+}
+
+TEST(LoadConfig, PostgresqlUrlWithoutHostIsRejectedWithoutEchoingIt) {
+  const std::string message = config_error({"--database", "postgresql:///secret"});
+  EXPECT_NE(message.find("--database"), std::string::npos) << message;
+  EXPECT_EQ(message.find("secret"), std::string::npos) << message;
+}
+
+TEST(LoadConfig, DatabasePoolNeedsTwoConnections) {
+  EXPECT_NE(config_error({"--database-pool", "1"}).find("--database-pool"), std::string::npos);
+}
+
+TEST(RedactedDatabase, HidesOnlyThePassword) {
+  EXPECT_EQ(redacted_database("postgresql://alice:s3cret@db:5432/almanac"),
+            "postgresql://alice:***@db:5432/almanac");
+  EXPECT_EQ(redacted_database("postgresql://alice@db/almanac"), "postgresql://alice@db/almanac");
+  EXPECT_EQ(redacted_database("postgresql://db:5432/almanac"), "postgresql://db:5432/almanac");
+  EXPECT_EQ(redacted_database("sqlite:data/almanac.db"), "sqlite:data/almanac.db");
 }
 
 TEST(LoadConfig, DatabaseWithoutSqlitePrefixOrPathIsRejected) {
@@ -501,6 +521,33 @@ TEST(LoadConfig, BadRateLimitsAreRejectedByName) {
   EXPECT_NE(config_error({"--rate-limit-login-account", "0/1m"}).find("rate-limit-login-account"),
             std::string::npos);
   config_error({"--rate-limit-max-keys", "0"});
+}
+
+TEST(LoadConfig, MetricsAreOnUnlessTurnedOff) {
+  EXPECT_TRUE(load_config({}, {}).metrics);
+  EXPECT_FALSE(load_config({"--metrics", "off"}, {}).metrics);
+  EXPECT_FALSE(load_config({}, {{"ALMANAC_METRICS", "off"}}).metrics);
+  EXPECT_NE(config_error({"--metrics", "maybe"}).find("--metrics"), std::string::npos);
+}
+
+TEST(LoadConfig, UserCommandsTakeAnActionAndItsOperands) {
+  const Config create = load_config({"user", "create", "alice", "a@example.com"}, {});
+  EXPECT_EQ(create.command, "user");
+  EXPECT_EQ(create.command_args, (Args{"create", "alice", "a@example.com"}));
+  EXPECT_EQ(load_config({"user", "list", "--database", "sqlite:x.db"}, {}).sqlite_path, "x.db");
+  EXPECT_EQ(load_config({"user", "disable", "alice"}, {}).command_args, (Args{"disable", "alice"}));
+  EXPECT_NE(config_error({"user"}).find("user create USERNAME EMAIL"), std::string::npos);
+  EXPECT_NE(config_error({"user", "create", "alice"}).find("user create:"), std::string::npos);
+  EXPECT_NE(config_error({"user", "list", "extra"}).find("user list:"), std::string::npos);
+  EXPECT_NE(config_error({"user", "drop", "alice"}).find("user drop:"), std::string::npos);
+  EXPECT_NE(config_error({"serve", "extra"}).find("unexpected argument"), std::string::npos);
+}
+
+TEST(LoadConfig, ExportTakesTheJsonFormatOnly) {
+  EXPECT_EQ(load_config({"export", "--format", "json"}, {}).command, "export");
+  EXPECT_EQ(load_config({"export", "--format=json"}, {}).export_format, "json");
+  EXPECT_NE(config_error({"export", "--format", "csv"}).find("expected json"), std::string::npos);
+  EXPECT_NE(config_error({"serve", "--format", "json"}).find("unknown flag"), std::string::npos);
 }
 
 TEST(LoadConfig, TrustedProxiesAreAListOfAddressesAndNetworks) {

@@ -31,8 +31,11 @@
 #include "domain/event.hpp"
 #include "domain/role.hpp"
 #include "domain/user.hpp"
+#include "store/postgres/pg_db.hpp"
+#include "store/postgres/pg_store.hpp"
 #include "store/sqlite/sqlite_db.hpp"
 #include "store/store.hpp"
+#include "support/postgres.hpp"
 #include "support/store_writes.hpp"
 #include "support/temp_dir.hpp"
 #include "util/embedded.hpp"
@@ -102,6 +105,46 @@ class SqliteTestDatabase final : public TestDatabase {
 
 Engine sqlite_engine() {
   return {"Sqlite", [] { return std::make_unique<SqliteTestDatabase>(); }};
+}
+
+// PostgreSQL: a database of its own on the test server (support/postgres.hpp).
+class PgTestDatabase final : public TestDatabase {
+ public:
+  explicit PgTestDatabase(const std::string& server) : database_(server) {}
+
+  std::unique_ptr<Store> open() override {
+    // One write worker: the contract's tests expect jobs queued together to take effect in
+    // order, as SQLite's single writer does. Concurrent workers: pg_store_test.cpp.
+    return std::make_unique<postgres::PgStore>(
+        postgres::PgOptions{.url = database_.url(), .pool_size = 4, .writers = 1});
+  }
+
+  int schema_version(Store& store) override {
+    return dynamic_cast<postgres::PgStore&>(store).schema_version();
+  }
+
+  std::map<int, std::int64_t> applied_migrations() override {
+    postgres::Connection db(database_.url());
+    std::map<int, std::int64_t> applied;
+    const postgres::Result r = db.query("SELECT version, applied_at FROM schema_migrations");
+    for (int i = 0; i < r.rows(); ++i) {
+      applied.emplace(static_cast<int>(r.integer(i, 0)), r.integer(i, 1));
+    }
+    return applied;
+  }
+
+  const std::string& url() const { return database_.url(); }
+
+ private:
+  test_support::TempPgDatabase database_;
+};
+
+Engine postgres_engine() {
+  return {"Postgres", []() -> std::unique_ptr<TestDatabase> {
+            const std::optional<std::string> server = test_support::test_postgres_url();
+            if (!server) return nullptr;  // skipped: no test server configured
+            return std::make_unique<PgTestDatabase>(*server);
+          }};
 }
 
 // --- outcomes of write() ------------------------------------------------------------------------
@@ -180,6 +223,7 @@ class StoreContract : public testing::TestWithParam<Engine> {
  protected:
   void SetUp() override {
     database_ = GetParam().make_database();
+    if (!database_) GTEST_SKIP() << "no PostgreSQL test server (ALMANAC_TEST_POSTGRES)";
     store_ = database_->open();
   }
 
@@ -707,7 +751,8 @@ TEST_P(StoreContract, ReadsOnOtherThreadsSeeCommittedWrites) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, StoreContract, testing::Values(sqlite_engine()),
+INSTANTIATE_TEST_SUITE_P(Engines, StoreContract,
+                         testing::Values(sqlite_engine(), postgres_engine()),
                          [](const testing::TestParamInfo<Engine>& info) {
                            return info.param.name;
                          });

@@ -1,0 +1,85 @@
+#include "store/postgres/pg_db.hpp"
+
+#include <charconv>
+
+namespace almanac::store::postgres {
+
+std::string Result::text(int row, int column) const {
+  const char* value = PQgetvalue(result_.get(), row, column);
+  return std::string(value, static_cast<std::size_t>(PQgetlength(result_.get(), row, column)));
+}
+
+std::int64_t Result::integer(int row, int column) const {
+  const char* value = PQgetvalue(result_.get(), row, column);
+  const char* end = value + PQgetlength(result_.get(), row, column);
+  std::int64_t n = 0;
+  const auto [ptr, ec] = std::from_chars(value, end, n);
+  if (ec != std::errc() || ptr != end) {
+    std::string message = "not an integer: '";
+    message.append(value, end);
+    message += "'";
+    throw PgError("", "", false, message);
+  }
+  return n;
+}
+
+bool Result::boolean(int row, int column) const {
+  return PQgetvalue(result_.get(), row, column)[0] == 't';
+}
+
+std::int64_t Result::affected() const {
+  const char* count = PQcmdTuples(result_.get());
+  if (count == nullptr || *count == '\0') return 0;
+  return std::strtoll(count, nullptr, 10);
+}
+
+Connection::Connection(const std::string& url) : conn_(PQconnectdb(url.c_str()), PQfinish) {
+  if (!conn_) throw PgError("", "", true, "cannot allocate a PostgreSQL connection");
+  if (PQstatus(conn_.get()) != CONNECTION_OK) {
+    // libpq's message names host and port, never the password.
+    throw PgError("", "", true,
+                  std::string("cannot connect to PostgreSQL: ") + PQerrorMessage(conn_.get()));
+  }
+  // Durability: a commit returns only once its WAL is flushed, whatever the server's default.
+  exec("SET synchronous_commit = on; SET TIME ZONE 'UTC'; SET client_min_messages = warning");
+}
+
+Result Connection::check(PGresult* raw, std::string_view what) {
+  Result result(raw);
+  const ExecStatusType status = raw == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(raw);
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
+    return result;
+  }
+  const auto field = [&](int code) {
+    const char* value = raw == nullptr ? nullptr : PQresultErrorField(raw, code);
+    return std::string(value == nullptr ? "" : value);
+  };
+  std::string message = raw != nullptr ? PQresultErrorMessage(raw) : PQerrorMessage(conn_.get());
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  throw PgError(field(PG_DIAG_SQLSTATE), field(PG_DIAG_CONSTRAINT_NAME), broken(),
+                message + " (in: " + std::string(what.substr(0, 120)) + ")");
+}
+
+Result Connection::exec(std::string_view sql) {
+  const std::string text(sql);
+  return check(PQexec(conn_.get(), text.c_str()), sql);
+}
+
+Result Connection::query(const std::string& sql, const Params& params) {
+  auto it = prepared_.find(sql);
+  if (it == prepared_.end()) {
+    std::string name = "s";
+    name += std::to_string(prepared_.size() + 1);
+    check(PQprepare(conn_.get(), name.c_str(), sql.c_str(), 0, nullptr), sql);
+    it = prepared_.emplace(sql, name).first;
+  }
+  const auto& values = params.values();
+  std::vector<const char*> pointers;
+  pointers.reserve(values.size());
+  for (const auto& value : values) pointers.push_back(value ? value->c_str() : nullptr);
+  return check(PQexecPrepared(conn_.get(), it->second.c_str(), static_cast<int>(values.size()),
+                              pointers.data(), nullptr, nullptr, 0),
+               sql);
+}
+
+}  // namespace almanac::store::postgres

@@ -1,0 +1,224 @@
+// What only the PostgreSQL engine has to prove: several write workers and several stores (as
+// several Almanac processes) on one database, and connections that break. The shared contract
+// runs on it in sqlite_store_test.cpp and event_store_test.cpp. Skipped when no PostgreSQL test
+// server is configured (support/postgres.hpp); `make test` configures one.
+#include "store/postgres/pg_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <exception>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/error.hpp"
+#include "domain/event.hpp"
+#include "domain/time.hpp"
+#include "domain/user.hpp"
+#include "service/event_change.hpp"
+#include "store/postgres/pg_db.hpp"
+#include "store/store.hpp"
+#include "support/postgres.hpp"
+#include "support/store_writes.hpp"
+
+namespace almanac::store {
+namespace {
+
+using domain::Error;
+using domain::ErrorCode;
+using domain::EventFields;
+using domain::NewUser;
+using domain::User;
+using test_support::await_write;
+using test_support::describe_outcome;
+using test_support::queue_write;
+using test_support::write_and_wait;
+using test_support::write_or_throw;
+
+constexpr domain::Timestamp kHour = 3600 * domain::kMicrosecondsPerSecond;
+constexpr domain::Timestamp kMonday = 1745798400 * domain::kMicrosecondsPerSecond;  // 2025-04-28
+
+class PostgresStore : public testing::Test {
+ protected:
+  void SetUp() override {
+    const std::optional<std::string> server = test_support::test_postgres_url();
+    if (!server) GTEST_SKIP() << "no PostgreSQL test server (ALMANAC_TEST_POSTGRES)";
+    database_ = std::make_unique<test_support::TempPgDatabase>(*server);
+  }
+
+  std::unique_ptr<postgres::PgStore> open(std::size_t pool = 8, std::size_t writers = 4) {
+    return std::make_unique<postgres::PgStore>(
+        postgres::PgOptions{.url = database_->url(), .pool_size = pool, .writers = writers});
+  }
+
+  static User add_user(Store& store, const std::string& name) {
+    User user;
+    write_or_throw(store, [&](StoreWriter& w) {
+      user = w.insert_user(NewUser{name, name + "@example.com", "h"});
+    });
+    return user;
+  }
+
+  // The create job of EventService::create: check the owner's calendar, then insert.
+  static Store::WriteWork create_job(domain::UserId owner, domain::Timestamp start,
+                                     domain::Timestamp end) {
+    return [owner, start, end](StoreWriter& w) {
+      const domain::UserId users[] = {owner};
+      domain::Conflicts conflicts = w.find_conflicts(users, start, end, 0, owner);
+      if (conflicts.total > 0) throw service::conflict_error(std::move(conflicts));
+      EventFields f;
+      f.title = "slot";
+      f.start_time = start;
+      f.end_time = end;
+      w.insert_event(owner, f, {owner, {}});
+    };
+  }
+
+  // Closes every connection of this test's database but the caller's, as a server restart does.
+  void terminate_connections() {
+    postgres::Connection db(database_->url());
+    db.exec(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  }
+
+  std::unique_ptr<test_support::TempPgDatabase> database_;
+};
+
+TEST_F(PostgresStore, OverlappingCreatesQueuedTogetherOnTwoStoresStoreExactlyOne) {
+  // Two stores on one database are two Almanac processes; each has several write workers. Every
+  // job books the same hour for the same user: one of them, and only one, may succeed.
+  const std::unique_ptr<postgres::PgStore> a = open();
+  const std::unique_ptr<postgres::PgStore> b = open();
+  const User alice = add_user(*a, "alice");
+  constexpr int kJobsPerStore = 6;
+  std::vector<std::future<std::exception_ptr>> outcomes;
+  for (int i = 0; i < kJobsPerStore; ++i) {
+    outcomes.push_back(queue_write(*a, create_job(alice.id, kMonday, kMonday + kHour)));
+    outcomes.push_back(
+        queue_write(*b, create_job(alice.id, kMonday + kHour / 2, kMonday + 2 * kHour)));
+  }
+  int stored = 0;
+  int conflicts = 0;
+  for (auto& future : outcomes) {
+    const std::exception_ptr error = await_write(future);
+    if (!error) {
+      ++stored;
+      continue;
+    }
+    try {
+      std::rethrow_exception(error);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kConflict) << e.what();
+      ++conflicts;
+    } catch (...) {
+      ADD_FAILURE() << describe_outcome(error);
+    }
+  }
+  EXPECT_EQ(stored, 1);
+  EXPECT_EQ(conflicts, 2 * kJobsPerStore - 1);
+  domain::EventPage page;
+  a->read([&](StoreReader& r) { page = r.list_events(alice.id, domain::EventListQuery{}); });
+  EXPECT_EQ(page.count, 1);
+  a->close();
+  b->close();
+}
+
+TEST_F(PostgresStore, SameUsernameRegisteredThroughTwoStoresAtOnceIsStoredOnce) {
+  const std::unique_ptr<postgres::PgStore> a = open();
+  const std::unique_ptr<postgres::PgStore> b = open();
+  std::vector<std::future<std::exception_ptr>> outcomes;
+  for (int i = 0; i < 4; ++i) {
+    const std::string email = "bob" + std::to_string(i) + "@example.com";
+    Store& store = i % 2 == 0 ? static_cast<Store&>(*a) : static_cast<Store&>(*b);
+    outcomes.push_back(queue_write(store, [i, email](StoreWriter& w) {
+      w.insert_user(NewUser{i % 2 == 0 ? "bob" : "BOB", email, "h"});
+    }));
+  }
+  int stored = 0;
+  for (auto& future : outcomes) {
+    const std::exception_ptr error = await_write(future);
+    if (!error) {
+      ++stored;
+      continue;
+    }
+    try {
+      std::rethrow_exception(error);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.reason(), "username_taken") << e.what();
+    }
+  }
+  EXPECT_EQ(stored, 1);
+  a->close();
+  b->close();
+}
+
+TEST_F(PostgresStore, ConcurrentWorkersEachCommitTheirOwnJob) {
+  const std::unique_ptr<postgres::PgStore> store = open(8, 4);
+  const User alice = add_user(*store, "alice");
+  std::vector<std::future<std::exception_ptr>> outcomes;
+  constexpr int kJobs = 40;
+  for (int i = 0; i < kJobs; ++i) {
+    // Distinct hours: none conflicts with another, though they may fail serialization and retry.
+    outcomes.push_back(queue_write(
+        *store, create_job(alice.id, kMonday + i * 2 * kHour, kMonday + (i * 2 + 1) * kHour)));
+  }
+  for (auto& future : outcomes) {
+    const std::exception_ptr error = await_write(future);
+    EXPECT_EQ(error, nullptr) << describe_outcome(error);
+  }
+  domain::EventPage page;
+  store->read([&](StoreReader& r) { page = r.list_events(alice.id, domain::EventListQuery{}); });
+  EXPECT_EQ(page.count, kJobs);
+  store->close();
+}
+
+TEST_F(PostgresStore, ReadsAndWritesReconnectAfterTheServerDroppedEveryConnection) {
+  const std::unique_ptr<postgres::PgStore> store = open(4, 2);
+  const User alice = add_user(*store, "alice");
+  EXPECT_TRUE(store->ping());
+  terminate_connections();
+  // The idle connections are dead; the store finds out at BEGIN, before any work ran, and
+  // opens new ones.
+  bool found = false;
+  store->read([&](StoreReader& r) { found = r.find_user(alice.id).has_value(); });
+  EXPECT_TRUE(found);
+  const std::exception_ptr error = write_and_wait(*store, [](StoreWriter& w) {
+    w.insert_user(NewUser{"bob", "bob@example.com", "h"});
+  });
+  EXPECT_EQ(error, nullptr) << describe_outcome(error);
+  EXPECT_TRUE(store->ping());
+  store->close();
+}
+
+TEST_F(PostgresStore, ReadWhoseConnectionBreaksMidwayFailsAsUnavailable) {
+  const std::unique_ptr<postgres::PgStore> store = open(4, 2);
+  add_user(*store, "alice");
+  try {
+    store->read([&](StoreReader& r) {
+      r.username_exists("alice");
+      terminate_connections();
+      r.username_exists("alice");
+    });
+    ADD_FAILURE() << "the read succeeded on a dead connection";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kUnavailable) << e.what();
+  }
+  bool found = false;
+  store->read([&](StoreReader& r) { found = r.username_exists("alice"); });
+  EXPECT_TRUE(found);
+  store->close();
+}
+
+TEST_F(PostgresStore, OpeningAnUnreachableServerThrows) {
+  // Port 1 on the loopback: nothing listens there.
+  EXPECT_THROW(postgres::PgStore(postgres::PgOptions{
+                   .url = "postgresql://nobody:x@127.0.0.1:1/none?connect_timeout=2"}),
+               postgres::PgError);
+}
+
+}  // namespace
+}  // namespace almanac::store
