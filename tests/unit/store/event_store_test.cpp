@@ -188,16 +188,6 @@ class PgEventTestDatabase final : public EventTestDatabase {
         postgres::PgOptions{.url = database_.url(), .pool_size = 4, .writers = 1});
   }
 
-  void add_participant(EventId event, UserId user, Role role) override {
-    // The participant's box in the interval index comes with it, as the store gives it.
-    postgres::Connection db(database_.url());
-    db.query(
-        "INSERT INTO event_participants (event_id, user_id, role, first_hour, last_hour) "
-        "SELECT id, $2::bigint, $3::text, least(start_time, end_time) / 3600000000 - 1, "
-        "greatest(start_time, end_time) / 3600000000 + 1 FROM events WHERE id = $1::bigint",
-        postgres::Params().add(event).add(user).add(domain::to_string(role)));
-  }
-
   bool refuses_to_rewrite_version(domain::HistoryId history_id) override {
     postgres::Connection db(database_.url());
     int refused = 0;
