@@ -363,9 +363,9 @@ class Session final : public StoreWriter {
       inserted.push_back(domain::Event{db_.last_insert_rowid(), fields, owner, 1});
     }
     if (inserted.empty()) return inserted;
-    // One writer, AUTOINCREMENT: the ids of one job are consecutive. Each statement below fires
-    // its triggers (interval boxes, list counts) per row but needs one statement journal for
-    // all rows instead of one per event, which was most of a batch's cost.
+    // One writer, AUTOINCREMENT: the ids of one job are consecutive, so each statement below
+    // covers every event of the job at once: one statement journal for all rows instead of one
+    // per event, which was most of a batch's cost.
     const domain::EventId first = inserted.front().id;
     const domain::EventId last = inserted.back().id;
     if (last - first + 1 != static_cast<std::int64_t>(inserted.size())) {
@@ -376,6 +376,15 @@ class Session final : public StoreWriter {
         "SELECT id, owner_id, 'OWNER' FROM events WHERE id BETWEEN ?1 AND ?2 ORDER BY id");
     participants->bind(1, first).bind(2, last);
     participants->run();
+    auto spans = db_.prepare(
+        "INSERT INTO participant_spans (id, min_user, max_user, first_hour, last_hour) "
+        "SELECT p.id, p.user_id, p.user_id, min(e.start_time, e.end_time) / 3600000000 - 1, "
+        "max(e.start_time, e.end_time) / 3600000000 + 1 "
+        "FROM event_participants p JOIN events e ON e.id = p.event_id "
+        "WHERE p.event_id BETWEEN ?1 AND ?2");
+    spans->bind(1, first).bind(2, last);
+    spans->run();
+    count_participations(owner, domain::Role::kOwner, last - first + 1);
     std::int64_t next_history_id = 1;
     {
       auto q = db_.prepare("SELECT coalesce(max(history_id), 0) + 1 FROM event_versions");
@@ -406,11 +415,13 @@ class Session final : public StoreWriter {
     bind_fields(*q, fields, 2);
     q->bind(9, version).bind(10, now);
     q->run();
+    move_spans(id, fields);
     append_version(id, domain::HistoryType::kChanged, now, change);
   }
 
   void delete_event(domain::EventId id, const domain::ChangeMeta& change) override {
     append_version(id, domain::HistoryType::kDeleted, now_micros(), change);
+    for (const Participation& p : participations(id)) forget(p);
     auto participants = db_.prepare("DELETE FROM event_participants WHERE event_id = ?1");
     participants->bind(1, id);
     participants->run();
@@ -453,34 +464,45 @@ class Session final : public StoreWriter {
   }
 
   void set_participant(domain::EventId id, domain::UserId user, domain::Role role) override {
-    auto q = db_.prepare(
-        "INSERT INTO event_participants (event_id, user_id, role) VALUES (?1, ?2, ?3) "
-        "ON CONFLICT (user_id, event_id) DO UPDATE SET role = excluded.role");
+    if (const std::optional<Participation> present = participation(id, user)) {
+      change_role(*present, role);
+      return;
+    }
+    auto q =
+        db_.prepare("INSERT INTO event_participants (event_id, user_id, role) VALUES (?1, ?2, ?3)");
     q->bind(1, id).bind(2, user).bind(3, domain::to_string(role));
     q->run();
+    const std::int64_t participant = db_.last_insert_rowid();
+    auto span = db_.prepare(
+        "INSERT INTO participant_spans (id, min_user, max_user, first_hour, last_hour) "
+        "SELECT ?2, ?3, ?3, min(start_time, end_time) / 3600000000 - 1, "
+        "max(start_time, end_time) / 3600000000 + 1 FROM events WHERE id = ?1");
+    span->bind(1, id).bind(2, participant).bind(3, user);
+    span->run();
+    count_participations(user, role, 1);
   }
 
   void transfer_ownership(domain::EventId id, domain::UserId new_owner) override {
     // Demote first: the index one_owner_per_event holds at every statement.
-    auto demote = db_.prepare(
-        "UPDATE event_participants SET role = 'EDITOR' WHERE event_id = ?1 AND role = 'OWNER'");
-    demote->bind(1, id);
-    demote->run();
-    auto promote = db_.prepare(
-        "INSERT INTO event_participants (event_id, user_id, role) VALUES (?1, ?2, 'OWNER') "
-        "ON CONFLICT (user_id, event_id) DO UPDATE SET role = 'OWNER'");
-    promote->bind(1, id).bind(2, new_owner);
-    promote->run();
+    for (const Participation& p : participations(id)) {
+      if (p.role == domain::Role::kOwner && p.user != new_owner) {
+        change_role(p, domain::Role::kEditor);
+      }
+    }
+    set_participant(id, new_owner, domain::Role::kOwner);
     auto owner = db_.prepare("UPDATE events SET owner_id = ?2 WHERE id = ?1");
     owner->bind(1, id).bind(2, new_owner);
     owner->run();
   }
 
   bool remove_participant(domain::EventId id, domain::UserId user) override {
-    auto q = db_.prepare("DELETE FROM event_participants WHERE event_id = ?1 AND user_id = ?2");
-    q->bind(1, id).bind(2, user);
+    const std::optional<Participation> present = participation(id, user);
+    if (!present) return false;
+    forget(*present);
+    auto q = db_.prepare("DELETE FROM event_participants WHERE id = ?1");
+    q->bind(1, present->id);
     q->run();
-    return db_.changes() > 0;
+    return true;
   }
 
   void record_audit(domain::EventId id, domain::UserId actor, domain::AuditAction action,
@@ -520,6 +542,81 @@ class Session final : public StoreWriter {
       "u.username, v.change_reason, v.owner_id, v.title, v.description, v.start_time, "
       "v.end_time, v.location, v.is_recurring, v.recurrence_pattern "
       "FROM event_versions v LEFT JOIN users u ON u.id = v.changed_by ";
+
+  // A row of event_participants. The store keeps participant_spans (the participant's interval
+  // box, same id) and user_event_counts (participations by user and role) in step with these
+  // rows in the statements below; 0007_derived_by_store.sql says why not by triggers.
+  struct Participation {
+    std::int64_t id = 0;
+    domain::UserId user = 0;
+    domain::Role role = domain::Role::kViewer;
+  };
+
+  std::optional<Participation> participation(domain::EventId id, domain::UserId user) {
+    auto q =
+        db_.prepare("SELECT id, role FROM event_participants WHERE event_id = ?1 AND user_id = ?2");
+    q->bind(1, id).bind(2, user);
+    if (!q->step()) return std::nullopt;
+    return Participation{q->column_int(0), user, role_from(q->column_text(1))};
+  }
+
+  std::vector<Participation> participations(domain::EventId id) {
+    auto q = db_.prepare("SELECT id, user_id, role FROM event_participants WHERE event_id = ?1");
+    q->bind(1, id);
+    std::vector<Participation> all;
+    while (q->step()) {
+      all.push_back(
+          Participation{q->column_int(0), q->column_int(1), role_from(q->column_text(2))});
+    }
+    return all;
+  }
+
+  static domain::Role role_from(const std::string& text) {
+    const std::optional<domain::Role> role = domain::parse_role(text);
+    if (!role) throw std::logic_error("event_participants holds an unknown role: " + text);
+    return *role;
+  }
+
+  void change_role(const Participation& p, domain::Role role) {
+    if (p.role == role) return;
+    auto q = db_.prepare("UPDATE event_participants SET role = ?2 WHERE id = ?1");
+    q->bind(1, p.id).bind(2, domain::to_string(role));
+    q->run();
+    count_participations(p.user, p.role, -1);
+    count_participations(p.user, role, 1);
+  }
+
+  // Drops what the store derived from participation `p` (its box and its count), before the
+  // row itself goes.
+  void forget(const Participation& p) {
+    auto span = db_.prepare("DELETE FROM participant_spans WHERE id = ?1");
+    span->bind(1, p.id);
+    span->run();
+    count_participations(p.user, p.role, -1);
+  }
+
+  void count_participations(domain::UserId user, domain::Role role, std::int64_t delta) {
+    auto q = db_.prepare(
+        "INSERT INTO user_event_counts (user_id, role, n) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT (user_id, role) DO UPDATE SET n = n + excluded.n");
+    q->bind(1, user).bind(2, domain::to_string(role)).bind(3, delta);
+    q->run();
+  }
+
+  // Moves the interval boxes of event `id`'s participants to its new times; a box already in
+  // place (the times moved within the same hours, or not at all) is left alone.
+  void move_spans(domain::EventId id, const domain::EventFields& fields) {
+    const domain::Timestamp first_hour = std::min(fields.start_time, fields.end_time) / kHour - 1;
+    const domain::Timestamp last_hour = std::max(fields.start_time, fields.end_time) / kHour + 1;
+    // Joined, not `id IN (subquery)`: the R*Tree finds a box by id only through an equality.
+    auto q = db_.prepare(
+        "UPDATE participant_spans SET first_hour = ?2, last_hour = ?3 "
+        "FROM (SELECT id AS participant FROM event_participants WHERE event_id = ?1) AS moved "
+        "WHERE participant_spans.id = moved.participant "
+        "AND (participant_spans.first_hour != ?2 OR participant_spans.last_hour != ?3)");
+    q->bind(1, id).bind(2, first_hour).bind(3, last_hour);
+    q->run();
+  }
 
   // Appends a version of event `id` holding its row as it is now, at the next position.
   void append_version(domain::EventId id, domain::HistoryType type, std::int64_t now,

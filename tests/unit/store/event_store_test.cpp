@@ -129,9 +129,6 @@ class EventTestDatabase {
   virtual ~EventTestDatabase() = default;
   // A new store on this database.
   virtual std::unique_ptr<Store> open() = 0;
-  // Makes `user` a participant of `event` with `role`, behind the store's back: the interface has
-  // no sharing method yet, and conflicts across users and list filters by role need one.
-  virtual void add_participant(EventId event, UserId user, Role role) = 0;
   // Tries to change, then to delete, version `history_id` behind the store's back; true when the
   // engine refused both (history is immutable in the database itself, not only in the API).
   virtual bool refuses_to_rewrite_version(domain::HistoryId history_id) = 0;
@@ -150,15 +147,6 @@ class SqliteEventTestDatabase final : public EventTestDatabase {
  public:
   std::unique_ptr<Store> open() override {
     return std::make_unique<sqlite::SqliteStore>(sqlite::SqliteOptions{.path = path()});
-  }
-
-  void add_participant(EventId event, UserId user, Role role) override {
-    // A connection of its own; the schema's triggers give the participant its interval box.
-    sqlite::Connection db(path(), false);
-    auto q =
-        db.prepare("INSERT INTO event_participants (event_id, user_id, role) VALUES (?1, ?2, ?3)");
-    q->bind(1, event).bind(2, user).bind(3, domain::to_string(role));
-    q->run();
   }
 
   bool refuses_to_rewrite_version(domain::HistoryId history_id) override {
@@ -198,16 +186,6 @@ class PgEventTestDatabase final : public EventTestDatabase {
     // order, as SQLite's single writer does. Concurrent workers: pg_store_test.cpp.
     return std::make_unique<postgres::PgStore>(
         postgres::PgOptions{.url = database_.url(), .pool_size = 4, .writers = 1});
-  }
-
-  void add_participant(EventId event, UserId user, Role role) override {
-    // The participant's box in the interval index comes with it, as the store gives it.
-    postgres::Connection db(database_.url());
-    db.query(
-        "INSERT INTO event_participants (event_id, user_id, role, first_hour, last_hour) "
-        "SELECT id, $2::bigint, $3::text, least(start_time, end_time) / 3600000000 - 1, "
-        "greatest(start_time, end_time) / 3600000000 + 1 FROM events WHERE id = $1::bigint",
-        postgres::Params().add(event).add(user).add(domain::to_string(role)));
   }
 
   bool refuses_to_rewrite_version(domain::HistoryId history_id) override {
@@ -289,7 +267,7 @@ class EventStoreContract : public testing::TestWithParam<EventEngine> {
   }
 
   void share(EventId event, UserId user, Role role) {
-    database_->add_participant(event, user, role);
+    write_or_throw(*store_, [&](StoreWriter& w) { w.set_participant(event, user, role); });
   }
 
   // The result of `query` run inside one read transaction.
@@ -1349,7 +1327,11 @@ TEST_P(EventStoreContract, ListCountsFollowInsertsDeletesSharesAndOwnershipChang
   expect_counts(bob, 2, 0, 0);
   expect_counts(carol, 0, 0, 0);
 
-  share(a[1], carol.id, Role::kEditor);  // behind the store's back: the schema keeps the count
+  share(a[1], carol.id, Role::kViewer);
+  expect_counts(carol, 0, 0, 1);
+  share(a[1], carol.id, Role::kEditor);  // a new role moves the count
+  expect_counts(carol, 0, 1, 0);
+  share(a[1], carol.id, Role::kEditor);  // the same role again counts nothing
   expect_counts(carol, 0, 1, 0);
 }
 
