@@ -50,7 +50,8 @@ Connection::Connection(const std::string& url) : conn_(PQconnectdb(url.c_str()),
       [](void*, const char* message) {
         std::string_view text(message);
         while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
-        util::log(util::LogLevel::kDebug, "postgresql notice", {util::LogField{"notice", text}});
+        util::log(util::LogLevel::kDebug, "postgresql notice",
+                  {util::field("notice", std::string(text))});
       },
       nullptr);
   // Durability: a commit returns only once its WAL is flushed, whatever the server's default.
