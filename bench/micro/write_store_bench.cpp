@@ -8,10 +8,12 @@
 // made the fsync cheap (issue 6's create profile: the writer thread saturated).
 //
 // Times are real time per operation. For a figure that does not move with the machine's load,
-// count instructions with callgrind and fixed iteration counts:
-//   valgrind --tool=callgrind --toggle-collect='*SqliteStore::run_group*'
-//     build/release/bench/write_store_bench --benchmark_filter='Create/iterations:2000$'
-// then the same with iterations:1 (the fixture alone), and divide the difference by 1,999.
+// count instructions with callgrind over a fixed number of operations, e.g.
+//   valgrind --tool=callgrind build/release/bench/write_store_bench
+//     --benchmark_filter='BM_Create/iterations:2000/'
+// and read callgrind_annotate --inclusive=yes: the job's lambda (Fixture::create) is the work of
+// the statements, SqliteStore::run_group minus the Fixture() lambda is the writer's whole work,
+// commits included. (--toggle-collect on run_group gave counts that changed from run to run.)
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 
@@ -146,7 +148,6 @@ void BM_ShareAndRemove(benchmark::State& state) {
   }
 }
 
-// The Iterations(1) runs are the fixture's cost alone, for subtracting from the fixed counts.
 BENCHMARK(BM_Create)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Create)->Iterations(1)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Create)->Iterations(2000)->UseRealTime()->Unit(benchmark::kMicrosecond);
