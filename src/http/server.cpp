@@ -190,6 +190,33 @@ bool has_ambiguous_framing(const bhttp::request_parser<bhttp::string_body>::valu
   return te_count > 1 || !te_is_chunked || cl_count > 0;
 }
 
+// Per I/O thread: requests handled so far, and whether an idle check is queued. The check is
+// posted behind the ready work; when it runs and no request was handled since it was posted, the
+// thread has gone quiet. Under load one check per thread circulates, re-posted each round.
+struct IdleWatch {
+  std::uint64_t handled = 0;
+  bool queued = false;
+};
+thread_local IdleWatch t_idle_watch;
+
+void post_idle_check(asio::io_context& ioc, const std::function<void()>& on_idle) {
+  asio::post(ioc, [&ioc, &on_idle, mark = t_idle_watch.handled] {
+    if (t_idle_watch.handled != mark) {
+      post_idle_check(ioc, on_idle);
+      return;
+    }
+    t_idle_watch.queued = false;
+    on_idle();
+  });
+}
+
+void request_handled(asio::io_context& ioc, const std::function<void()>& on_idle) {
+  ++t_idle_watch.handled;
+  if (!on_idle || t_idle_watch.queued) return;
+  t_idle_watch.queued = true;
+  post_idle_check(ioc, on_idle);
+}
+
 }  // namespace
 
 asio::awaitable<Response> respond(const App& app, Request& request) {
@@ -513,6 +540,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
     if (options.observer != nullptr) options.observer->request_started();
 
     Response response = co_await respond(app, request);
+    request_handled(worker.ioc, options.on_idle);
     const int status = static_cast<int>(response.status);
     const bool keep_open = keep_alive && !stopping;
     co_await write(stream, response, version, keep_open, request.request_id(), ec);

@@ -39,6 +39,11 @@ struct ServerOptions {
   std::chrono::seconds idle_timeout{60};
   std::chrono::seconds shutdown_grace{30};
   RequestObserver* observer = nullptr;  // null: no metrics; not owned
+  // Called on an I/O thread once it has handled a request and then run out of ready work (no
+  // other request finished on that thread in the meantime): the moment to give back what the
+  // thread's reads keep between requests (store::Store::on_thread_idle). Never called while a
+  // handler runs on that thread. Empty: not called.
+  std::function<void()> on_idle;
 };
 
 // Everything above the transport: routing, authentication, handlers. Exceptions it throws are

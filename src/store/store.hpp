@@ -147,8 +147,15 @@ class Store {
   virtual ~Store() = default;
 
   // Runs `work` inside a read transaction on the calling thread and returns when it is done.
-  // Exceptions from `work` propagate after the transaction is closed.
+  // Exceptions from `work` propagate. `work` sees every write whose `done` was called before
+  // read() began, in this process; an engine may serve several read() calls of one thread from
+  // one snapshot as long as no write committed in between (see on_thread_idle()).
   virtual void read(const std::function<void(StoreReader&)>& work) = 0;
+
+  // The calling thread has no request in progress: give back whatever its reads keep open
+  // between calls (the SQLite engine's read transaction, which would otherwise hold back WAL
+  // checkpoints and hide other processes' writes). Cheap when there is nothing to give back.
+  virtual void on_thread_idle() {}
 
   // Queues `work` for the single writer. `work` runs on the writer's thread inside a transaction
   // that may also hold other requests' work (group commit); each work item is isolated by a

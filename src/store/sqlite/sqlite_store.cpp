@@ -709,13 +709,28 @@ class Session final : public StoreWriter {
 
 std::atomic<std::uint64_t> g_next_store_id{1};
 
+}  // namespace
+
 // Each thread keeps its own reader connection per store. Entries are keyed by a store id that is
-// never reused, so the entry of a closed store is never dereferenced again.
+// never reused, so the entry of a closed store is never dereferenced again. The connection's read
+// transaction stays open between read() calls while nothing has committed since it began
+// (`commits_seen`), for at most SqliteStore::kReadsPerSnapshot calls, until the thread goes
+// idle.
 struct ThreadReader {
   std::uint64_t store_id;
   Connection* connection;
+  bool open = false;               // a read transaction is open on `connection`
+  std::uint64_t commits_seen = 0;  // g_commits when it began
+  unsigned reads = 0;              // read() calls it has served
 };
+namespace {
+
 thread_local std::vector<ThreadReader> t_readers;
+
+// Commits by every SqliteStore of this process (two stores may share a file). Incremented after
+// COMMIT returned and before any writer is told, so that a read which begins after a write was
+// acknowledged finds it changed and takes a new snapshot.
+std::atomic<std::uint64_t> g_commits{0};
 
 }  // namespace
 
@@ -766,10 +781,12 @@ int SqliteStore::schema_version() {
   return version;
 }
 
-Connection& SqliteStore::reader_connection() {
+Connection& SqliteStore::reader_connection() { return *thread_reader().connection; }
+
+ThreadReader& SqliteStore::thread_reader() {
   if (closed_) throw Error(ErrorCode::kUnavailable, "The database is closed.", "unavailable");
-  for (const ThreadReader& entry : t_readers) {
-    if (entry.store_id == id_) return *entry.connection;
+  for (ThreadReader& entry : t_readers) {
+    if (entry.store_id == id_) return entry;
   }
   auto connection = std::make_unique<Connection>(options_.path, options_.synchronous_full);
   Connection* raw = connection.get();
@@ -778,20 +795,57 @@ Connection& SqliteStore::reader_connection() {
     readers_.push_back(std::move(connection));
   }
   t_readers.push_back({id_, raw});
-  return *raw;
+  return t_readers.back();
 }
 
+// A point read inside an open read transaction costs about a third of one that opens its own
+// (BEGIN takes the WAL read lock through fcntl() and reads the WAL index; COMMIT gives them back),
+// so the transaction is kept for the thread's next read() unless something committed since.
 void SqliteStore::read(const std::function<void(StoreReader&)>& work) {
-  Connection& db = reader_connection();
+  ThreadReader& reader = thread_reader();
+  Connection& db = *reader.connection;
+  const std::uint64_t commits = g_commits.load(std::memory_order_acquire);
+  if (reader.open && (reader.commits_seen != commits || reader.reads >= kReadsPerSnapshot)) {
+    end_read(reader);
+  }
+  if (!reader.open) {
+    db.run("BEGIN");
+    reader.open = true;
+    reader.commits_seen = commits;  // loaded before the snapshot is taken: never newer than it
+    reader.reads = 0;
+  }
+  ++reader.reads;
   Session session(db);
-  db.run("BEGIN");
   try {
     work(session);
+  } catch (const SqliteError&) {
+    end_read(reader);  // a failed statement: start the next read afresh
+    throw;
   } catch (...) {
-    if (db.in_transaction()) db.exec("ROLLBACK");
+    if (!db.in_transaction()) reader.open = false;
     throw;
   }
-  db.run("COMMIT");
+}
+
+void SqliteStore::end_read(ThreadReader& reader) {
+  reader.open = false;
+  Connection& db = *reader.connection;
+  if (!db.in_transaction()) return;
+  try {
+    db.run("COMMIT");  // a read transaction: nothing to lose
+  } catch (...) {
+    try {
+      if (db.in_transaction()) db.exec("ROLLBACK");
+    } catch (...) {  // the next BEGIN reports whatever is wrong with the connection
+    }
+  }
+}
+
+void SqliteStore::on_thread_idle() {
+  if (closed_) return;
+  for (ThreadReader& entry : t_readers) {
+    if (entry.store_id == id_ && entry.open) end_read(entry);
+  }
 }
 
 bool SqliteStore::ping() {
@@ -891,6 +945,7 @@ void SqliteStore::run_group(std::vector<Job>& jobs) {
     const auto commit_started = std::chrono::steady_clock::now();
     try {
       db.run("COMMIT");
+      g_commits.fetch_add(1, std::memory_order_release);  // before any job is answered
       if (options_.observer != nullptr) {
         options_.observer->group_committed(jobs.size(),
                                            std::chrono::steady_clock::now() - commit_started);

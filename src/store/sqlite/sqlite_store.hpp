@@ -16,6 +16,8 @@
 
 namespace almanac::store::sqlite {
 
+struct ThreadReader;
+
 struct SqliteOptions {
   std::string path;              // a file path; the directory must exist
   bool synchronous_full = true;  // fsync the WAL at every commit (durability "full")
@@ -25,9 +27,10 @@ struct SqliteOptions {
 };
 
 // The SQLite engine. Reads run on a connection owned by the calling thread (WAL: readers never
-// wait for the writer); writes go through one writer thread that gathers queued jobs into one
-// transaction and one fsync (group commit), so a request is acknowledged only after the commit
-// that holds its change is durable.
+// wait for the writer), whose read transaction stays open from one read() to the next until a
+// commit of this process, 64 reads or on_thread_idle() ends it; writes go through one writer thread
+// that gathers queued jobs into one transaction and one fsync (group commit), so a request is
+// acknowledged only after the commit that holds its change is durable.
 class SqliteStore final : public Store {
  public:
   // Opens the database, switches it to WAL and applies pending migrations. Throws SqliteError.
@@ -35,12 +38,17 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;
 
   void read(const std::function<void(StoreReader&)>& work) override;
+  void on_thread_idle() override;
   void write(WriteWork work, WriteDone done) override;
   bool ping() override;
   void close() override;
 
   // The schema version after migrations (for `almanac migrate` and tests).
   int schema_version();
+
+  // How many read() calls of one thread one read transaction serves at most: bounds how long a
+  // busy thread that never goes idle can miss another process's writes.
+  static constexpr unsigned kReadsPerSnapshot = 64;
 
  private:
   struct Job {
@@ -49,6 +57,8 @@ class SqliteStore final : public Store {
   };
 
   Connection& reader_connection();
+  ThreadReader& thread_reader();
+  static void end_read(ThreadReader& reader);
   void writer_loop();
   void run_group(std::vector<Job>& jobs);
 

@@ -903,5 +903,100 @@ TEST(SqliteStore, StoresOnDifferentFilesAreIndependent) {
   b->close();
 }
 
+// --- the read transaction a thread keeps between read() calls ----------------------------------
+
+// A user written behind the store's back, as another process (`almanac user create`) would.
+void insert_user_directly(const std::string& path, const std::string& name) {
+  sqlite::Connection db(path, false);
+  db.exec(
+      "INSERT INTO users (username, username_key, email, email_key, password_hash, "
+      "created_at) VALUES ('" +
+      name + "', '" + name + "', '" + name + "@example.com', '" + name + "@example.com', 'h', 0)");
+}
+
+bool exists(Store& store, const std::string& name) {
+  bool found = false;
+  store.read([&](StoreReader& r) { found = r.username_exists(name); });
+  return found;
+}
+
+TEST(SqliteStoreSnapshot, AnotherProcesssWriteIsSeenOnceTheThreadWentIdle) {
+  SqliteTestDatabase database;
+  const std::unique_ptr<Store> store = database.open();
+  ASSERT_FALSE(exists(*store, "carol"));  // this thread's read transaction is kept open
+  insert_user_directly(database.path(), "carol");
+  EXPECT_FALSE(exists(*store, "carol"));  // served from the kept snapshot
+  store->on_thread_idle();
+  EXPECT_TRUE(exists(*store, "carol"));
+  store->close();
+}
+
+TEST(SqliteStoreSnapshot, AKeptSnapshotServesAtMostItsNumberOfReads) {
+  SqliteTestDatabase database;
+  const std::unique_ptr<Store> store = database.open();
+  ASSERT_FALSE(exists(*store, "carol"));
+  insert_user_directly(database.path(), "carol");
+  unsigned stale_reads = 0;
+  while (!exists(*store, "carol") && stale_reads <= sqlite::SqliteStore::kReadsPerSnapshot) {
+    ++stale_reads;
+  }
+  EXPECT_EQ(stale_reads + 1, sqlite::SqliteStore::kReadsPerSnapshot);  // the first read counted
+  store->close();
+}
+
+// A thread whose snapshot was taken before a commit of this process reads the commit next time,
+// whichever store of the process made it (two stores may share a file).
+void expect_commit_seen_by_a_waiting_thread(Store& reader_store, Store& writer_store) {
+  std::promise<void> first_read_done;
+  std::promise<void> written;
+  bool before = true;
+  bool after = false;
+  std::thread reader([&] {
+    before = exists(reader_store, "dave");
+    first_read_done.set_value();
+    written.get_future().wait();
+    after = exists(reader_store, "dave");
+  });
+  first_read_done.get_future().wait();
+  const std::exception_ptr error = write_and_wait(writer_store, [](StoreWriter& w) {
+    w.insert_user(NewUser{"dave", "dave@example.com", "h"});
+  });
+  written.set_value();
+  reader.join();
+  EXPECT_EQ(error, nullptr);
+  EXPECT_FALSE(before);
+  EXPECT_TRUE(after);
+}
+
+TEST(SqliteStoreSnapshot, ACommitEndsTheKeptSnapshotOfEveryThread) {
+  SqliteTestDatabase database;
+  const std::unique_ptr<Store> store = database.open();
+  expect_commit_seen_by_a_waiting_thread(*store, *store);
+  store->close();
+}
+
+TEST(SqliteStoreSnapshot, ACommitOfAnotherStoreOnTheSameFileIsSeenToo) {
+  SqliteTestDatabase database;
+  const std::unique_ptr<Store> first = database.open();
+  const std::unique_ptr<Store> second = database.open();
+  expect_commit_seen_by_a_waiting_thread(*first, *second);
+  first->close();
+  second->close();
+}
+
+TEST(SqliteStoreSnapshot, AnErrorInsideTheWorkKeepsTheStoreUsable) {
+  SqliteTestDatabase database;
+  const std::unique_ptr<Store> store = database.open();
+  EXPECT_THROW(store->read([](StoreReader& r) {
+    r.username_exists("x");
+    throw Error(ErrorCode::kNotFound, "not found");
+  }),
+               Error);
+  insert_user_directly(database.path(), "erin");
+  store->on_thread_idle();
+  EXPECT_TRUE(exists(*store, "erin"));
+  store->close();
+}
+
 }  // namespace
 }  // namespace almanac::store
