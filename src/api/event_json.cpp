@@ -203,10 +203,26 @@ boost::json::object event_json(const domain::Event& event) {
   return json;
 }
 
-boost::json::object event_view_json(const domain::EventView& view) {
-  boost::json::object json = event_json(view.event);
-  json["role"] = domain::to_string(view.role);
-  return json;
+void write_event_view(JsonWriter& out, const domain::EventView& view) {
+  const domain::Event& event = view.event;
+  const domain::EventFields& fields = event.fields;
+  out.begin_object();
+  out.key("id").number(event.id);
+  out.key("title").string(fields.title);
+  out.key("description").string(fields.description);
+  out.key("start_time").time(fields.start_time);
+  out.key("end_time").time(fields.end_time);
+  out.key("location").string(fields.location);
+  out.key("is_recurring").boolean(fields.is_recurring);
+  out.key("recurrence_pattern");
+  if (fields.recurrence_pattern) {
+    out.string(*fields.recurrence_pattern);
+  } else {
+    out.null();
+  }
+  out.key("owner_id").number(event.owner_id);
+  out.key("role").string(domain::to_string(view.role));
+  out.end_object();
 }
 
 boost::json::object conflict_json(const domain::ConflictSummary& conflict) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/json_writer.hpp"
 #include "domain/event.hpp"
 #include "domain/event_view.hpp"
 #include "domain/history.hpp"
@@ -35,8 +36,9 @@ domain::EventDraft read_event_draft(const boost::json::object& body);
 // owner_id.
 boost::json::object event_json(const domain::Event& event);
 
-// event_json plus "role": the caller's role on it, "OWNER", "EDITOR" or "VIEWER".
-boost::json::object event_view_json(const domain::EventView& view);
+// event_json's members plus "role": the caller's role on it, "OWNER", "EDITOR" or "VIEWER",
+// written straight to `out` (the hot path: GET of an event, a list page).
+void write_event_view(JsonWriter& out, const domain::EventView& view);
 
 // {"id", "title", "start_time", "end_time"}: an event named in a 409, and a created batch item.
 boost::json::object conflict_json(const domain::ConflictSummary& conflict);

@@ -161,7 +161,10 @@ boost::asio::awaitable<http::Response> get(http::Request& request, Services& ser
     not_modified.with_header("ETag", domain::entity_tag(view.event.version));
     co_return not_modified;
   }
-  http::Response response = http::json_response(http::Status::ok, event_view_json(view));
+  http::Response response;
+  response.body.reserve(320);
+  JsonWriter out(response.body);
+  write_event_view(out, view);
   response.with_header("ETag", domain::entity_tag(view.event.version));
   co_return response;
 }
@@ -187,16 +190,19 @@ boost::asio::awaitable<http::Response> remove(http::Request& request, Services& 
 boost::asio::awaitable<http::Response> list(http::Request& request, Services& services) {
   const domain::EventListQuery query = read_list_query(request);
   const domain::EventPage page = services.events.list(request.user(), query);
-  boost::json::array results;
-  results.reserve(page.results.size());
-  for (const domain::EventView& view : page.results) results.emplace_back(event_view_json(view));
   const std::int64_t num_pages =
       std::max<std::int64_t>(1, (page.count + query.page_size - 1) / query.page_size);
-  co_return http::json_response(http::Status::ok,
-                                boost::json::object{{"results", std::move(results)},
-                                                    {"count", page.count},
-                                                    {"num_pages", num_pages},
-                                                    {"current_page", query.page}});
+  http::Response response;
+  response.body.reserve(256 + 320 * page.results.size());
+  JsonWriter out(response.body);
+  out.begin_object().key("results").begin_array();
+  for (const domain::EventView& view : page.results) write_event_view(out, view);
+  out.end_array();
+  out.key("count").number(page.count);
+  out.key("num_pages").number(num_pages);
+  out.key("current_page").number(query.page);
+  out.end_object();
+  co_return response;
 }
 
 boost::asio::awaitable<http::Response> batch(http::Request& request, Services& services) {

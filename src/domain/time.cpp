@@ -228,9 +228,11 @@ std::optional<Timestamp> parse_time(std::string_view text) {
 std::string format_time(Timestamp t) {
   std::string out;
   out.reserve(19);
-  put_date_time(out, to_civil(t), ' ');
+  append_time(out, t);
   return out;
 }
+
+void append_time(std::string& out, Timestamp t) { put_date_time(out, to_civil(t), ' '); }
 
 std::string format_time_iso_micro(Timestamp t) {
   const CivilTime c = to_civil(t);

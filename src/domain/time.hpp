@@ -55,6 +55,8 @@ std::optional<Timestamp> parse_time(std::string_view text);
 // Prints `t` as `YYYY-MM-DD HH:MM:SS` in UTC (e.g. "2025-04-27 08:05:00"), dropping the fraction
 // (rounding toward the past, also before 1970). This is the API's time format everywhere.
 std::string format_time(Timestamp t);
+// The same, appended to `out`.
+void append_time(std::string& out, Timestamp t);
 
 // Prints `t` as ISO 8601 with microseconds in UTC, e.g. "2025-05-23T12:43:04.761531Z" (the
 // original's history_date).

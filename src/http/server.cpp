@@ -554,7 +554,8 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
       util::log(
           LogLevel::kInfo, "request",
           {field("method", request.method_string()),
-           field("route", request.route().empty() ? std::string_view("-") : request.route()),
+           field("route",
+                 request.route().empty() ? std::string_view("unmatched") : request.route()),
            field("status", status), field("duration_ms", static_cast<double>(micros) / 1000.0),
            field("user_id", request.has_user() ? request.user().id : 0),
            field("request_id", request.request_id()), field("remote", remote)});

@@ -64,7 +64,8 @@ class RequestLogTest(unittest.TestCase):
         self.assertIsInstance(record["duration_ms"], (int, float))
         self.assertGreaterEqual(record["duration_ms"], 0)
         missing = next(r for r in requests if r.get("request_id") == missing_id)
-        self.assertEqual((missing["status"], missing["user_id"], missing["route"]), (404, 0, "-"))
+        self.assertEqual((missing["status"], missing["user_id"], missing["route"]),
+                         (404, 0, "unmatched"))  # as /metrics counts it
         self.assertNoSecrets(log, never)
 
     def test_text_lines(self):

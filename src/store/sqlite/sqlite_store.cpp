@@ -709,6 +709,23 @@ class Session final : public StoreWriter {
 
 std::atomic<std::uint64_t> g_next_store_id{1};
 
+// An exception object of its own carrying the same error: when a commit fails, every job of the
+// group is told, and the threads that read those errors must not share one object (its reference
+// count lives where ThreadSanitizer cannot see it, and nothing orders the readers' releases).
+std::exception_ptr copy_of(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const SqliteError& e) {
+    return std::make_exception_ptr(SqliteError(e.code(), e.what()));
+  } catch (const Error& e) {
+    return std::make_exception_ptr(Error(e));
+  } catch (const std::exception& e) {
+    return std::make_exception_ptr(std::runtime_error(e.what()));
+  } catch (...) {
+    return std::make_exception_ptr(std::runtime_error("unknown failure"));
+  }
+}
+
 }  // namespace
 
 // Each thread keeps its own reader connection per store. Entries are keyed by a store id that is
@@ -897,7 +914,7 @@ void SqliteStore::run_group(std::vector<Job>& jobs) {
   std::vector<std::size_t> pending;  // jobs applied in the open transaction
 
   const auto fail_pending = [&](const std::exception_ptr& error) {
-    for (const std::size_t i : pending) outcomes[i] = error;
+    for (const std::size_t i : pending) outcomes[i] = copy_of(error);
     pending.clear();
   };
   std::exception_ptr begin_error;
@@ -914,7 +931,7 @@ void SqliteStore::run_group(std::vector<Job>& jobs) {
   bool open = begin();
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     if (!open && !(open = begin())) {
-      outcomes[i] = begin_error;
+      outcomes[i] = copy_of(begin_error);
       continue;
     }
     try {
