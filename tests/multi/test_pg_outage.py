@@ -7,8 +7,8 @@ front of them (instances.Instances). Writer threads create events, each in a one
 own, through nginx and directly on A and on B. Once each has been acknowledged a few times,
 PostgreSQL stops as in a crash; once each writer has met the outage, it starts again on the same
 data and port; three times over. The checks:
-- every answer is a 201, or a 503 with the JSON error body (no SQL, no stack trace), or a broken
-  connection; no request hangs (each has a deadline);
+- every answer is a 201, or a 503 with the JSON error body (no SQL, no stack trace) and
+  Retry-After, or a broken connection; no request hangs (each has a deadline);
 - with PostgreSQL back, every writer is acknowledged again by the same instances, which were not
   restarted (within a deadline);
 - every 201 is readable afterwards, through A and through B, with exactly the fields sent; no
@@ -116,8 +116,10 @@ def unclean_failure(response):
     except ValueError:
         return f"not JSON: {response!r}"
     if (not isinstance(body, dict) or set(body) != {"error", "code"}
-            or body["code"] != "unavailable" or not isinstance(body["error"], str)):
+            or body["code"] not in ("unavailable", "busy") or not isinstance(body["error"], str)):
         return f"not the unavailable error body: {response!r}"
+    if not (response.headers.get("Retry-After") or "").isdigit():
+        return f"no Retry-After: {response!r}"
     text = response.body.decode("utf-8", "replace").lower()
     leaked = [word for word in LEAKS if word in text]
     if leaked:
@@ -229,8 +231,8 @@ class PgOutageTest(unittest.TestCase):
         print(f"pg outage: {OUTAGES} stops, {len(writers)} writers: "
               f"{sum(len(w.acked) for w in writers)} acknowledged, "
               f"{sum(len(w.failed) for w in writers)} clean failures ({in_flight} sent while "
-              f"stopping, {lost_commits} during a COMMIT; {committed_anyway} committed all the same)",
-              file=sys.stderr)
+              f"stopping, {lost_commits} during a COMMIT; {committed_anyway} committed all the "
+              "same)", file=sys.stderr)
 
     def list_all(self, server, token):
         """Every event `token`'s user takes part in, page by page."""
