@@ -135,21 +135,22 @@ int main(int argc, char** argv) {
   almanac::util::configure_logging(config.log_format, config.log_level);
 
   try {
-    // The data directory keeps the generated JWT secret (and SQLite's file). Instances sharing
-    // one PostgreSQL must share --jwt-secret instead.
+    // The data directory keeps the generated JWT secret and SQLite's file. On PostgreSQL `serve`
+    // requires --jwt-secret (load_config): instances sharing the database share the secret.
     const bool postgres = config.sqlite_path.empty();
     std::filesystem::path data_dir = postgres
                                          ? std::filesystem::path("data")
                                          : std::filesystem::path(config.sqlite_path).parent_path();
     if (data_dir.empty()) data_dir = ".";
-    if (!postgres || !config.jwt_secret) std::filesystem::create_directories(data_dir);
+    if (!postgres) std::filesystem::create_directories(data_dir);
     // Declared before the store, which reports its commits into it until it is closed.
     almanac::api::Metrics metrics;
     std::unique_ptr<almanac::store::Store> store;
     int schema_version = 0;
     if (postgres) {
-      auto pg = std::make_unique<almanac::store::postgres::PgStore>(
-          almanac::store::postgres::PgOptions{config.database, config.database_pool});
+      almanac::store::postgres::PgOptions options{config.database, config.database_pool};
+      if (config.command == "serve" && config.metrics) options.observer = &metrics;
+      auto pg = std::make_unique<almanac::store::postgres::PgStore>(options);
       if (config.command != "serve") schema_version = pg->schema_version();
       store = std::move(pg);
     } else {

@@ -3,6 +3,12 @@
 #   tools/pg-cluster.sh start DIR   initdb + pg_ctl start on 127.0.0.1, on a free port below 32768;
 #                                   writes the connection URL to DIR/url
 #   tools/pg-cluster.sh stop DIR    stops the cluster started for DIR and removes its data
+#   tools/pg-cluster.sh stop-immediate DIR
+#                                   pg_ctl stop -m immediate (a crash, as far as clients can
+#                                   tell), keeping the data
+#   tools/pg-cluster.sh start-again DIR
+#                                   starts the cluster stopped that way: same data, same port
+#                                   (crash recovery first); fails if the port was taken meanwhile
 # PostgreSQL refuses to run as root: as root the cluster runs as the user "postgres" (created by
 # Debian's package) or else "nobody", with its data in a temporary directory that user owns.
 # Settings are for tests only: fsync off (the data dies with the cluster anyway); every Almanac
@@ -13,7 +19,7 @@ bindir=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
 command=${1:-}
 dir=${2:-}
 if [[ -z "$command" || -z "$dir" ]]; then
-  echo "usage: $0 start|stop DIR" >&2
+  echo "usage: $0 start|stop|stop-immediate|start-again DIR" >&2
   exit 2
 fi
 mkdir -p "$dir"
@@ -34,7 +40,24 @@ stop() {
     "${as_owner[@]}" "$bindir/pg_ctl" -D "$data/pgdata" -m immediate -w stop >/dev/null 2>&1 || true
   fi
   rm -rf "$data"
-  rm -f "$dir/data_dir" "$dir/url"
+  rm -f "$dir/data_dir" "$dir/url" "$dir/port"
+}
+
+# pg_start DATA PORT: the cluster in DATA/pgdata on 127.0.0.1:PORT with the test settings.
+pg_start() {
+  "${as_owner[@]}" "$bindir/pg_ctl" -D "$1/pgdata" -l "$1/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -c port=$2 -c unix_socket_directories=$1 \
+        -c fsync=off -c full_page_writes=off -c max_connections=200 \
+        -c shared_buffers=32MB" start >/dev/null 2>&1
+}
+
+# The data directory of the cluster started for DIR; fails when there is none.
+data_of() {
+  if [[ ! -f "$dir/data_dir" || ! -f "$dir/port" ]]; then
+    echo "pg-cluster: no cluster was started for $dir" >&2
+    exit 1
+  fi
+  cat "$dir/data_dir"
 }
 
 case "$command" in
@@ -56,10 +79,7 @@ case "$command" in
     started=""
     for _ in $(seq 1 20); do
       port=$((20000 + RANDOM % 12000))
-      if "${as_owner[@]}" "$bindir/pg_ctl" -D "$data/pgdata" -l "$data/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$data \
-            -c fsync=off -c full_page_writes=off -c max_connections=200 \
-            -c shared_buffers=32MB" start >/dev/null 2>&1; then
+      if pg_start "$data" "$port"; then
         started=$port
         break
       fi
@@ -69,14 +89,28 @@ case "$command" in
       tail -20 "$data/server.log" >&2 || true
       exit 1
     fi
+    echo "$started" >"$dir/port"
     echo "postgresql://almanac:$password@127.0.0.1:$started/postgres" >"$dir/url"
     echo "PostgreSQL on 127.0.0.1:$started (data in $data)"
     ;;
   stop)
     stop
     ;;
+  stop-immediate)
+    data=$(data_of)
+    "${as_owner[@]}" "$bindir/pg_ctl" -D "$data/pgdata" -m immediate -w -t 60 stop >/dev/null
+    ;;
+  start-again)
+    data=$(data_of)
+    port=$(cat "$dir/port")
+    if ! pg_start "$data" "$port"; then
+      echo "pg-cluster: PostgreSQL did not start again on port $port" >&2
+      tail -20 "$data/server.log" >&2 || true
+      exit 1
+    fi
+    ;;
   *)
-    echo "usage: $0 start|stop DIR" >&2
+    echo "usage: $0 start|stop|stop-immediate|start-again DIR" >&2
     exit 2
     ;;
 esac

@@ -66,6 +66,17 @@ void Metrics::group_committed(std::size_t jobs, std::chrono::nanoseconds commit_
   group_size_.observe(jobs);
 }
 
+void Metrics::write_retried(Retry reason) noexcept {
+  switch (reason) {
+    case Retry::kSerialization:
+      serialization_retries_.add();
+      return;
+    case Retry::kConnectionLost:
+      connection_retries_.add();
+      return;
+  }
+}
+
 std::string Metrics::render() const {
   util::MetricsWriter out;
   out.family("almanac_http_requests_total", "counter",
@@ -97,8 +108,17 @@ std::string Metrics::render() const {
   out.histogram("almanac_db_commit_duration_seconds", {}, commit_time_, kNanosPerSecond);
 
   out.family("almanac_db_group_commit_size", "histogram",
-             "Write jobs (requests' changes) gathered into each committed transaction.");
+             "Write jobs (requests' changes) gathered into each committed transaction "
+             "(PostgreSQL: always one).");
   out.histogram("almanac_db_group_commit_size", {}, group_size_, 1);
+
+  out.family("almanac_db_write_retries_total", "counter",
+             "Write transactions rolled back and run again, by reason: a serialization failure "
+             "or deadlock, or a connection lost before COMMIT (PostgreSQL only; zero on SQLite).");
+  out.sample("almanac_db_write_retries_total", {{"reason", "serialization"}},
+             serialization_retries_.value());
+  out.sample("almanac_db_write_retries_total", {{"reason", "connection_lost"}},
+             connection_retries_.value());
 
   out.family("almanac_password_hash_queue_depth", "gauge",
              "Password hashing jobs waiting for a worker (logins get 503 when the queue is full).");

@@ -43,6 +43,7 @@ class Metrics final : public http::RequestObserver, public store::WriteObserver 
   void request_finished(std::string_view route, int status,
                         std::chrono::nanoseconds duration) noexcept override;
   void group_committed(std::size_t jobs, std::chrono::nanoseconds commit_time) noexcept override;
+  void write_retried(Retry reason) noexcept override;
 
   // Everything in the text exposition format.
   std::string render() const;
@@ -69,6 +70,8 @@ class Metrics final : public http::RequestObserver, public store::WriteObserver 
   util::Gauge in_flight_;
   util::Histogram commit_time_;
   util::Histogram group_size_;
+  util::Counter serialization_retries_;
+  util::Counter connection_retries_;
   Sources sources_;
 };
 

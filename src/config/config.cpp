@@ -157,7 +157,9 @@ const std::vector<Option>& options() {
          else
            bad_value(f, v, "expected debug, info, warn or error");
        }},
-      {"jwt-secret", "HS256 key, at least 32 bytes (generated and kept in the data directory)",
+      {"jwt-secret",
+       "HS256 key, at least 32 bytes (SQLite: generated and kept in the data directory; "
+       "PostgreSQL: required)",
        [](Config& c, auto f, const auto& v) {
          if (v.size() < 32) {
            throw ConfigError("--" + std::string(f) + " must be at least 32 bytes long (got " +
@@ -416,6 +418,13 @@ Config load_config(const std::vector<std::string>& args,
     option->apply(config, name, *value);
   }
   if (config.command == "user") check_user_command(config.command_args);
+  // A secret generated and kept in each instance's data directory would differ from instance to
+  // instance: tokens issued by one would be refused by the others sharing the database.
+  if (config.command == "serve" && config.sqlite_path.empty() && !config.jwt_secret) {
+    throw ConfigError(
+        "--jwt-secret (or ALMANAC_JWT_SECRET) is required with a PostgreSQL database: every "
+        "instance sharing it must sign tokens with the same key");
+  }
   return config;
 }
 

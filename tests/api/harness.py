@@ -424,11 +424,12 @@ class Server:
     environment variables. listen_via_env passes the address as ALMANAC_LISTEN instead of --listen.
     rate_limits: False (default) passes `--rate-limits off`, since the suites register many users
     from one address; True leaves the server's default (on), for the rate-limit tests.
-    restart() keeps the data directory, the secret and the arguments.
+    restart() keeps the data directory, the secret and the arguments. pg_server: the URL of the
+    PostgreSQL server to make this Server's database on (default: postgres_server_url()).
     """
 
     def __init__(self, extra_args=(), jwt_secret=RANDOM_SECRET, env=None, listen_via_env=False,
-                 rate_limits=False):
+                 rate_limits=False, pg_server=None):
         self.binary = almanac_bin()
         self.extra_args = list(extra_args)
         self.jwt_secret = secrets.token_hex(32) if jwt_secret is RANDOM_SECRET else jwt_secret
@@ -439,7 +440,7 @@ class Server:
         self.log_path = os.path.join(self.datadir, "server.log")
         self.database = f"sqlite:{self.datadir}/almanac.db"
         # On PostgreSQL (postgres_server_url()), each Server gets a fresh database of its own.
-        self.pg_server = postgres_server_url()
+        self.pg_server = pg_server or postgres_server_url()
         self.pg_database = None
         if self.pg_server:
             self.pg_database = "almanac_api_" + secrets.token_hex(8)
@@ -614,11 +615,13 @@ class Server:
 
     # HTTP
 
-    def request(self, method, path, body=None, headers=None, token=None):
-        """One request on a fresh connection. body: dict/list → JSON; bytes/str → raw."""
+    def request(self, method, path, body=None, headers=None, token=None,
+                timeout=HTTP_TIMEOUT_S):
+        """One request on a fresh connection. body: dict/list → JSON; bytes/str → raw. `timeout`
+        bounds the connect and each read."""
         if self.port is None:
             raise ServerError("server not started")
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT_S)
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
             return _send(connection, method, path, body, headers, token)
         finally:

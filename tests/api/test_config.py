@@ -108,6 +108,26 @@ class BadConfigurationTest(BinaryRun):
         result = self.run_binary(self.serve_args(database="postgresql:///db"))
         self.assertConfigError(result, "database")
 
+    def test_postgresql_without_a_jwt_secret(self):
+        # Each instance would generate its own secret: instances sharing the database would
+        # refuse each other's tokens. Refused before any connection is tried (nothing listens on
+        # port 1), in one line naming the flag and its variable.
+        result = self.run_binary(self.serve_args(
+            database="postgresql://almanac:pw-never-shown@127.0.0.1:1/almanac", jwt_secret=None))
+        self.assertConfigError(result, "--jwt-secret")
+        stderr = result.stderr.decode("utf-8", "replace")
+        self.assertIn("ALMANAC_JWT_SECRET", stderr)
+        self.assertEqual(len(stderr.strip().splitlines()), 1, stderr)
+        self.assertNotIn("pw-never-shown", stderr)
+        self.assertEqual(os.listdir(self.workdir), [], "the refused server wrote files")
+        # The secret from the environment is enough: the server goes on to connect (and fails:
+        # nothing listens there), which is no configuration error.
+        result = self.run_binary(
+            self.serve_args(database="postgresql://almanac:pw@127.0.0.1:1/almanac",
+                            jwt_secret=None),
+            env={"ALMANAC_JWT_SECRET": secrets.token_hex(32)})
+        self.assertEqual(result.returncode, 1, result.stderr.decode("utf-8", "replace"))
+
     def test_unknown_database_scheme(self):
         self.assertConfigError(self.run_binary(self.serve_args(database="mysql:foo")), "database")
 

@@ -5,7 +5,7 @@ import math
 import re
 import unittest
 
-from harness import Server, unique_name
+from harness import Server, postgres_server_url, unique_name
 
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"'
@@ -145,6 +145,7 @@ class MetricsTest(unittest.TestCase):
         self.assertEqual(types["almanac_db_group_commit_size"], "histogram")
         self.assertEqual(types["almanac_password_hash_queue_depth"], "gauge")
         self.assertEqual(types["almanac_rate_limit_rejections_total"], "counter")
+        self.assertEqual(types["almanac_db_write_retries_total"], "counter")
 
         def delta(name, **labels):
             return value(after, name, **labels) - value(before, name, **labels)
@@ -165,11 +166,16 @@ class MetricsTest(unittest.TestCase):
         self.assertEqual(delta(latency, route="unmatched"), 1)
         self.assertEqual(value(after, "almanac_http_requests_in_flight"), 1)  # the scrape itself
 
-        # Two write jobs (the registration and the event), in one or two group commits.
+        # Two write jobs (the registration and the event): in one or two group commits on SQLite,
+        # in two transactions of one job each on PostgreSQL. One request at a time: no retries.
         self.assertEqual(delta("almanac_db_group_commit_size_sum"), 2)
-        self.assertIn(delta("almanac_db_group_commit_size_count"), (1, 2))
+        commits = (2,) if postgres_server_url() else (1, 2)
+        self.assertIn(delta("almanac_db_group_commit_size_count"), commits)
         self.assertEqual(delta("almanac_db_commit_duration_seconds_count"),
                          delta("almanac_db_group_commit_size_count"))
+        self.assertGreater(delta("almanac_db_commit_duration_seconds_sum"), 0)
+        for reason in ("serialization", "connection_lost"):
+            self.assertEqual(value(after, "almanac_db_write_retries_total", reason=reason), 0)
 
         self.assertEqual(value(after, "almanac_password_hash_queue_depth"), 0)
         rejections = "almanac_rate_limit_rejections_total"

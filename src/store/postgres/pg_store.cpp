@@ -809,7 +809,11 @@ std::exception_ptr PgStore::run_job(const WriteWork& work) {
       WriteWork copy = work;
       copy(session);
       committing = true;
+      const auto commit_started = std::chrono::steady_clock::now();
       db->query("COMMIT");
+      if (options_.observer != nullptr) {
+        options_.observer->group_committed(1, std::chrono::steady_clock::now() - commit_started);
+      }
       return nullptr;
     } catch (const PgError& e) {
       if (e.connection_lost()) {
@@ -821,10 +825,17 @@ std::exception_ptr PgStore::run_job(const WriteWork& work) {
           return std::make_exception_ptr(unavailable());
         }
         if (last) return std::make_exception_ptr(unavailable());
-        continue;  // nothing was committed: run the job again on a new connection
+        // Nothing was committed: run the job again on a new connection.
+        if (options_.observer != nullptr) {
+          options_.observer->write_retried(WriteObserver::Retry::kConnectionLost);
+        }
+        continue;
       }
       rollback(db);
       if (!e.retryable() || last) return std::current_exception();
+      if (options_.observer != nullptr) {
+        options_.observer->write_retried(WriteObserver::Retry::kSerialization);
+      }
     } catch (...) {
       rollback(db);
       return std::current_exception();

@@ -12,6 +12,7 @@
 
 #include "store/postgres/pg_db.hpp"
 #include "store/store.hpp"
+#include "store/write_observer.hpp"
 
 namespace almanac::store::postgres {
 
@@ -19,6 +20,9 @@ struct PgOptions {
   std::string url;            // postgresql://user:pass@host:port/db
   std::size_t pool_size = 8;  // connections in all: the writers' plus the readers'; at least 2
   std::size_t writers = 0;    // write workers (one connection each); 0: half the pool
+  // Told of every commit (a group of one job) and every retry; null: nobody. Not owned: it
+  // outlives the store.
+  WriteObserver* observer = nullptr;
 };
 
 // A fixed number of connections opened on demand. A connection found broken (the server

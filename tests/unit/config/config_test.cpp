@@ -318,9 +318,27 @@ TEST(LoadConfig, BadEnvironmentValueIsRejectedNamingTheVariable) {
 }
 
 TEST(LoadConfig, PostgresqlUrlIsTakenFromTheEnvironment) {
-  const Config config = load_config({}, {{"ALMANAC_DATABASE", "postgresql://db/almanac"}});
+  const Config config = load_config({}, {{"ALMANAC_DATABASE", "postgresql://db/almanac"},
+                                         {"ALMANAC_JWT_SECRET", std::string(32, 'k')}});
   EXPECT_EQ(config.database, "postgresql://db/almanac");
   EXPECT_TRUE(config.sqlite_path.empty());
+  EXPECT_EQ(config.jwt_secret, std::string(32, 'k'));
+}
+
+TEST(LoadConfig, ServingPostgresqlWithoutAJwtSecretIsRejectedNamingTheFlag) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--database", "postgresql://db/almanac"},
+        std::vector<std::string>{"serve", "--database", "postgres://db/almanac"}}) {
+    const std::string message = config_error(args);
+    EXPECT_NE(message.find("--jwt-secret"), std::string::npos) << message;
+    EXPECT_NE(message.find("ALMANAC_JWT_SECRET"), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  }
+  // The operator commands sign no tokens; SQLite keeps a generated secret in its data directory.
+  for (const std::string command : {"migrate", "export"}) {
+    EXPECT_NO_THROW(load_config({command, "--database", "postgresql://db/almanac"}, {}));
+  }
+  EXPECT_NO_THROW(load_config({"--database", "sqlite:data/almanac.db"}, {}));
 }
 
 // --- load_config: errors ------------------------------------------------------------------------
@@ -359,7 +377,8 @@ TEST(LoadConfig, ShortJwtSecretIsRejected) {
 
 TEST(LoadConfig, PostgresqlUrlSelectsPostgresql) {
   for (const std::string url : {"postgresql://user:pw@localhost:5432/almanac", "postgres://h/a"}) {
-    const Config config = load_config({"--database", url, "--database-pool", "4"}, {});
+    const Config config = load_config(
+        {"--database", url, "--database-pool", "4", "--jwt-secret", std::string(32, 'k')}, {});
     EXPECT_EQ(config.database, url);
     EXPECT_TRUE(config.sqlite_path.empty());
     EXPECT_EQ(config.database_pool, 4u);

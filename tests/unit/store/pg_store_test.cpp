@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <future>
@@ -21,6 +23,7 @@
 #include "service/event_change.hpp"
 #include "store/postgres/pg_db.hpp"
 #include "store/store.hpp"
+#include "store/write_observer.hpp"
 #include "support/postgres.hpp"
 #include "support/store_writes.hpp"
 
@@ -41,6 +44,23 @@ using test_support::write_or_throw;
 constexpr domain::Timestamp kHour = 3600 * domain::kMicrosecondsPerSecond;
 constexpr domain::Timestamp kMonday = 1745798400 * domain::kMicrosecondsPerSecond;  // 2025-04-28
 
+// Counts what a store reports. Thread-safe: the write workers report concurrently.
+class CountingObserver final : public WriteObserver {
+ public:
+  void group_committed(std::size_t jobs, std::chrono::nanoseconds) noexcept override {
+    commits += 1;
+    jobs_committed += static_cast<int>(jobs);
+  }
+  void write_retried(Retry reason) noexcept override {
+    (reason == Retry::kSerialization ? serialization_retries : connection_retries) += 1;
+  }
+
+  std::atomic<int> commits{0};
+  std::atomic<int> jobs_committed{0};
+  std::atomic<int> serialization_retries{0};
+  std::atomic<int> connection_retries{0};
+};
+
 class PostgresStore : public testing::Test {
  protected:
   void SetUp() override {
@@ -49,9 +69,10 @@ class PostgresStore : public testing::Test {
     database_ = std::make_unique<test_support::TempPgDatabase>(*server);
   }
 
-  std::unique_ptr<postgres::PgStore> open(std::size_t pool = 8, std::size_t writers = 4) {
-    return std::make_unique<postgres::PgStore>(
-        postgres::PgOptions{.url = database_->url(), .pool_size = pool, .writers = writers});
+  std::unique_ptr<postgres::PgStore> open(std::size_t pool = 8, std::size_t writers = 4,
+                                          WriteObserver* observer = nullptr) {
+    return std::make_unique<postgres::PgStore>(postgres::PgOptions{
+        .url = database_->url(), .pool_size = pool, .writers = writers, .observer = observer});
   }
 
   static User add_user(Store& store, const std::string& name) {
@@ -77,11 +98,12 @@ class PostgresStore : public testing::Test {
     };
   }
 
-  // Closes every connection of this test's database but the caller's, as a server restart does.
+  // Closes every connection of this test's database but the caller's, as a server restart does,
+  // and returns once their server processes have exited (or 10 s passed).
   void terminate_connections() {
     postgres::Connection db(database_->url());
     db.exec(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
         "WHERE datname = current_database() AND pid <> pg_backend_pid()");
   }
 
@@ -211,6 +233,68 @@ TEST_F(PostgresStore, ReadWhoseConnectionBreaksMidwayFailsAsUnavailable) {
   store->read([&](StoreReader& r) { found = r.username_exists("alice"); });
   EXPECT_TRUE(found);
   store->close();
+}
+
+TEST_F(PostgresStore, EachCommittedJobIsReportedAsAGroupOfOne) {
+  CountingObserver observer;
+  const std::unique_ptr<postgres::PgStore> store = open(8, 4, &observer);
+  const User alice = add_user(*store, "alice");
+  constexpr int kJobs = 5;
+  for (int i = 0; i < kJobs; ++i) {
+    write_or_throw(*store, create_job(alice.id, kMonday + i * kHour, kMonday + (i + 1) * kHour));
+  }
+  // A job that fails commits nothing and is not reported.
+  const std::exception_ptr conflict =
+      write_and_wait(*store, create_job(alice.id, kMonday, kMonday + kHour));
+  EXPECT_NE(conflict, nullptr);
+  store->close();
+  EXPECT_EQ(observer.commits, kJobs + 1);  // the events and alice
+  EXPECT_EQ(observer.jobs_committed, kJobs + 1);
+  EXPECT_EQ(observer.serialization_retries, 0);
+  EXPECT_EQ(observer.connection_retries, 0);
+}
+
+TEST_F(PostgresStore, ASerializationFailureIsRetriedAndReported) {
+  CountingObserver observer;
+  const std::unique_ptr<postgres::PgStore> store = open(4, 2, &observer);
+  const User alice = add_user(*store, "alice");
+  // The job reads alice (its snapshot), another connection changes her row and commits, then
+  // the job changes the same row: "could not serialize access due to concurrent update" on the
+  // first attempt only. The job runs again, from the start, and commits.
+  std::atomic<int> attempts{0};
+  const std::string url = database_->url();
+  write_or_throw(*store, [&](StoreWriter& w) {
+    EXPECT_TRUE(w.find_user(alice.id).has_value());
+    if (++attempts == 1) {
+      postgres::Connection other(url);
+      other.query("UPDATE users SET email = 'changed@example.com' WHERE id = $1::bigint",
+                  postgres::Params().add(alice.id));
+    }
+    w.set_user_active(alice.id, false);
+  });
+  EXPECT_EQ(attempts, 2);
+  bool active = true;
+  store->read([&](StoreReader& r) { active = r.find_user(alice.id)->is_active; });
+  EXPECT_FALSE(active);
+  store->close();
+  EXPECT_EQ(observer.serialization_retries, 1);
+  EXPECT_EQ(observer.connection_retries, 0);
+  EXPECT_EQ(observer.commits, 2);  // alice, then the job once
+}
+
+TEST_F(PostgresStore, AWriteOnAConnectionTheServerDroppedIsRetriedAndReported) {
+  CountingObserver observer;
+  const std::unique_ptr<postgres::PgStore> store = open(4, 2, &observer);
+  add_user(*store, "alice");  // leaves one idle writers' connection
+  terminate_connections();
+  // The next job gets that dead connection, fails at BEGIN and runs again on a new one.
+  write_or_throw(*store, [](StoreWriter& w) {
+    w.insert_user(NewUser{"bob", "bob@example.com", "h"});
+  });
+  store->close();
+  EXPECT_EQ(observer.connection_retries, 1);
+  EXPECT_EQ(observer.serialization_retries, 0);
+  EXPECT_EQ(observer.commits, 2);
 }
 
 TEST_F(PostgresStore, OpeningAnUnreachableServerThrows) {
