@@ -14,6 +14,10 @@ Typical use:
 
 Nothing here sleeps to wait for state except the readiness poll of `GET /healthz` in
 `Server.start()`.
+
+ALMANAC_TEST_TOPOLOGY=nginx-pg makes every Server two instances on one fresh PostgreSQL database
+behind nginx with deploy/nginx.conf (see `Server`); a test that cannot hold there says why with
+`@skip_behind_nginx(reason)`.
 """
 
 import base64
@@ -94,11 +98,12 @@ def run_psql(url, sql):
     return done.stdout.decode()
 
 
-def pick_free_port(attempts=200):
-    """Returns a random TCP port in PORT_RANGE that 127.0.0.1 could bind a moment ago."""
+def pick_free_port(attempts=200, exclude=()):
+    """Returns a random TCP port in PORT_RANGE, not in `exclude`, that 127.0.0.1 could bind a
+    moment ago."""
     for _ in range(attempts):
         port = random.randint(*PORT_RANGE)
-        if is_port_free(port):
+        if port not in exclude and is_port_free(port):
             return port
     raise RuntimeError(f"no free port found in {PORT_RANGE} after {attempts} attempts")
 
@@ -398,6 +403,174 @@ def refresh_claims(user_id, lifetime=7 * 24 * 3600, now=None, **overrides):
     return claims
 
 
+# --- topologies ----------------------------------------------------------------------------------
+
+# ALMANAC_TEST_TOPOLOGY chooses what a Server is:
+#   single    (default) one almanac process; SQLite in its data directory, or a fresh PostgreSQL
+#             database when postgres_server_url() names a server;
+#   nginx-pg  a fresh PostgreSQL database, INSTANCES_BEHIND_NGINX almanac processes on it with the
+#             same arguments and secret, and nginx running deploy/nginx.conf in front of them
+#             (round-robin): Server.port and the request methods talk to nginx.
+TOPOLOGY_ENV = "ALMANAC_TEST_TOPOLOGY"
+TOPOLOGIES = ("single", "nginx-pg")
+INSTANCES_BEHIND_NGINX = 2
+REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+NGINX_SITE = os.path.join(REPO, "deploy", "nginx.conf")
+
+
+def topology():
+    """The topology named by ALMANAC_TEST_TOPOLOGY ('single' when unset); fails on any other."""
+    value = os.environ.get(TOPOLOGY_ENV) or "single"
+    if value not in TOPOLOGIES:
+        raise RuntimeError(f"{TOPOLOGY_ENV}={value!r}: expected one of {TOPOLOGIES}")
+    return value
+
+
+BEHIND_NGINX = topology() == "nginx-pg"
+
+
+def skip_behind_nginx(reason):
+    """unittest.skipIf for what cannot hold with several instances behind nginx; `reason` says
+    why (it is printed with the skip)."""
+    return unittest.skipIf(BEHIND_NGINX, f"behind nginx: {reason}")
+
+
+def nginx_binary():
+    return shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+class Nginx:
+    """nginx in the foreground (no daemon, no master process) in a prefix directory (a new
+    temporary one unless given), serving deploy/nginx.conf with the upstreams, the listen port and
+    the access log replaced."""
+
+    def __init__(self, upstream_ports, prefix=None):
+        self.upstream_ports = list(upstream_ports)
+        if prefix is None:
+            prefix = tempfile.mkdtemp(prefix="almanac-nginx-")
+        os.makedirs(prefix, exist_ok=True)
+        self.prefix = prefix
+        self.error_log = os.path.join(self.prefix, "error.log")
+        self.access_log = os.path.join(self.prefix, "access.log")
+        self.port = None
+        self.process = None
+
+    def site(self, port):
+        """deploy/nginx.conf with the test's addresses; fails when the file changed shape."""
+        with open(NGINX_SITE, encoding="utf-8") as f:
+            text = f.read()
+        if len(self.upstream_ports) != 2:
+            raise AssertionError(f"{NGINX_SITE} names two upstreams, not "
+                                 f"{len(self.upstream_ports)}")
+        replacements = [
+            (r"server 127\.0\.0\.1:8001\b", f"server 127.0.0.1:{self.upstream_ports[0]}"),
+            (r"server 127\.0\.0\.1:8002\b", f"server 127.0.0.1:{self.upstream_ports[1]}"),
+            (r"listen 80;", f"listen 127.0.0.1:{port};"),
+            (r"access_log /var/log/nginx/almanac\.access\.log",
+             f"access_log {self.access_log}"),
+        ]
+        for pattern, replacement in replacements:
+            text, count = re.subn(pattern, replacement, text)
+            if count != 1:
+                raise AssertionError(f"{NGINX_SITE}: expected one match of {pattern!r}, "
+                                     f"found {count}")
+        return text
+
+    def main_config(self):
+        temp = {name: os.path.join(self.prefix, name)
+                for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
+        for path in temp.values():
+            os.makedirs(path, exist_ok=True)
+        return (f"error_log {self.error_log} info;\n"
+                f"pid {os.path.join(self.prefix, 'nginx.pid')};\n"
+                "events { worker_connections 512; }\n"
+                "http {\n"
+                f"    client_body_temp_path {temp['client_body']};\n"
+                f"    proxy_temp_path {temp['proxy']};\n"
+                f"    fastcgi_temp_path {temp['fastcgi']};\n"
+                f"    uwsgi_temp_path {temp['uwsgi']};\n"
+                f"    scgi_temp_path {temp['scgi']};\n"
+                f"    include {os.path.join(self.prefix, 'almanac.conf')};\n"
+                "}\n")
+
+    def start(self, attempts=5, preferred_port=None):
+        """Starts nginx on a free port (`preferred_port` first), waits until it accepts
+        connections and verifies it owns the listening socket."""
+        if not os.access(nginx_binary(), os.X_OK):
+            raise AssertionError("nginx is not installed (tools/install-deps.sh test)")
+        for attempt in range(attempts):
+            port = preferred_port if attempt == 0 and preferred_port else pick_free_port()
+            with open(os.path.join(self.prefix, "almanac.conf"), "w", encoding="utf-8") as f:
+                f.write(self.site(port))
+            config = os.path.join(self.prefix, "nginx.conf")
+            with open(config, "w", encoding="utf-8") as f:
+                f.write(self.main_config())
+            with open(os.path.join(self.prefix, "stderr.log"), "ab") as out:
+                self.process = subprocess.Popen(
+                    [nginx_binary(), "-p", self.prefix, "-e", self.error_log, "-c", config,
+                     "-g", "daemon off; master_process off;"],
+                    stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.port = port
+            deadline = time.monotonic() + READY_DEADLINE_S
+            while True:
+                if self.process.poll() is not None:
+                    self.process = None
+                    if "in use" in self.log_text():
+                        break  # the port was taken: try another
+                    raise AssertionError(f"nginx exited before it was ready\n{self.log_text()}")
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    verify_listener_owner(self.process.pid, port)
+                    return self
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise AssertionError(f"nginx not listening within {READY_DEADLINE_S} s\n"
+                                         f"{self.log_text()}")
+                time.sleep(0.05)  # readiness poll interval
+        raise AssertionError(f"nginx found no free port in {attempts} attempts")
+
+    def stop(self):
+        """SIGQUIT (graceful: finish what is in flight), SIGKILL after STOP_DEADLINE_S. Returns
+        nginx's exit code (None when it was not running or had to be killed)."""
+        if self.process is None:
+            return None
+        process, self.process = self.process, None
+        process.send_signal(signal.SIGQUIT)
+        try:
+            return process.wait(STOP_DEADLINE_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            return None
+
+    def cleanup(self):
+        if os.environ.get("ALMANAC_KEEP_TEST_DATA"):
+            print(f"keeping {self.prefix}", file=sys.stderr)
+            return
+        shutil.rmtree(self.prefix, ignore_errors=True)
+
+    def log_text(self):
+        parts = []
+        for name in ("stderr.log", "error.log"):
+            try:
+                with open(os.path.join(self.prefix, name), encoding="utf-8",
+                          errors="replace") as f:
+                    parts.append(f"--- {name} ---\n{f.read()[-4000:]}")
+            except FileNotFoundError:
+                pass
+        return "\n".join(parts)
+
+    def request(self, method, path, body=None, headers=None, token=None,
+                timeout=HTTP_TIMEOUT_S):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            return _send(connection, method, path, body, headers, token)
+        finally:
+            connection.close()
+
+
 # --- the server ----------------------------------------------------------------------------------
 
 _name_counter = 0
@@ -416,98 +589,66 @@ class ServerError(AssertionError):
     pass
 
 
-class Server:
-    """The real almanac binary on a port of our choosing.
+def _healthz_ok(port):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        connection.request("GET", "/healthz")
+        response = connection.getresponse()
+        response.read()
+        return response.status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
 
-    jwt_secret: RANDOM_SECRET (default: 64 random hex chars), a string, or None (no --jwt-secret:
-    the server generates its own). extra_args are appended to the command line. env adds
-    environment variables. listen_via_env passes the address as ALMANAC_LISTEN instead of --listen.
-    rate_limits: False (default) passes `--rate-limits off`, since the suites register many users
-    from one address; True leaves the server's default (on), for the rate-limit tests.
-    restart() keeps the data directory, the secret and the arguments. pg_server: the URL of the
-    PostgreSQL server to make this Server's database on (default: postgres_server_url()).
-    """
 
-    def __init__(self, extra_args=(), jwt_secret=RANDOM_SECRET, env=None, listen_via_env=False,
-                 rate_limits=False, pg_server=None):
-        self.binary = almanac_bin()
-        self.extra_args = list(extra_args)
-        self.jwt_secret = secrets.token_hex(32) if jwt_secret is RANDOM_SECRET else jwt_secret
-        self.env = dict(env or {})
-        self.listen_via_env = listen_via_env
-        self.rate_limits = rate_limits
-        self.datadir = tempfile.mkdtemp(prefix="almanac-api-")
-        self.log_path = os.path.join(self.datadir, "server.log")
-        self.database = f"sqlite:{self.datadir}/almanac.db"
-        # On PostgreSQL (postgres_server_url()), each Server gets a fresh database of its own.
-        self.pg_server = pg_server or postgres_server_url()
-        self.pg_database = None
-        if self.pg_server:
-            self.pg_database = "almanac_api_" + secrets.token_hex(8)
-            run_psql(self.pg_server, f"CREATE DATABASE {self.pg_database}")
-            self.database = self.pg_server.rsplit("/", 1)[0] + "/" + self.pg_database
+class Instance:
+    """One almanac process of a Server: its port, process, working directory and log file.
+    `request()` talks to this process directly (not through nginx)."""
+
+    def __init__(self, server, name, workdir, log_path):
+        self.server = server
+        self.name = name
+        self.workdir = workdir
+        self.log_path = log_path
         self.port = None
         self.process = None
+        self._log_offset = 0
 
-    # lifecycle
-
-    def command(self, port):
-        args = [self.binary, "serve"]
-        if not self.listen_via_env:
-            args += ["--listen", f"127.0.0.1:{port}"]
-        args += ["--database", self.database]
-        if self.jwt_secret is not None:
-            args += ["--jwt-secret", self.jwt_secret]
-        args += ["--log-format", "json", "--threads", "2"]
-        if not self.rate_limits:
-            args += ["--rate-limits", "off"]
-        args += self.extra_args
-        return args
-
-    def start(self, preferred_port=None, attempts=5):
-        """Starts the server, waits for `GET /healthz` → 200, verifies it owns the listening
-        socket.
-
-        Retries on another port when the chosen one turned out to be taken."""
-        if self.process is not None:
-            raise ServerError("server already running")
-        last_error = None
-        for attempt in range(attempts):
-            port = preferred_port if attempt == 0 and preferred_port else pick_free_port()
-            started = self._start_on(port)
-            if started is True:
-                return self
-            last_error = started
-        raise ServerError(f"the server could not start on a free port after {attempts} attempts: "
-                          f"{last_error}\n{self.log_tail()}")
-
-    def _start_on(self, port):
-        """Returns True when running; a string explaining why the port was unusable; raises on any
-        other failure."""
-        env = child_env(self.env)
-        if self.listen_via_env:
+    def launch(self, port):
+        """Starts the process on `port` without waiting for it."""
+        server = self.server
+        env = child_env(server.env)
+        if server.listen_via_env:
             env["ALMANAC_LISTEN"] = f"127.0.0.1:{port}"
+        os.makedirs(self.workdir, exist_ok=True)
+        command = server.command(port)
         with open(self.log_path, "ab") as log:
-            hidden = {self.jwt_secret, self.database if self.pg_database else None} - {None}
-            shown = ["<secret>" if arg in hidden else arg for arg in self.command(port)]
+            hidden = {server.jwt_secret, server.database if server.pg_database else None} - {None}
+            shown = ["<secret>" if arg in hidden else arg for arg in command]
             log.write(f"\n=== harness: starting on port {port}: {shown}\n".encode())
             log.flush()
-            log_offset = log.tell()
-            self.process = subprocess.Popen(self.command(port), stdout=log,
-                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            env=env, cwd=self.datadir)
+            self._log_offset = log.tell()
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, env=env, cwd=self.workdir)
         self.port = port
+
+    def await_ready(self):
+        """Waits for `GET /healthz` → 200 and verifies the process owns its listening socket.
+        Returns True when running; a string explaining why the port was unusable (the process
+        exited); raises on any other failure."""
+        port = self.port
         deadline = time.monotonic() + READY_DEADLINE_S
         while True:
             code = self.process.poll()
             if code is not None:
                 self.process = None
-                new_log = self._log_since(log_offset)
+                new_log = self._log_since(self._log_offset)
                 if "in use" in new_log.lower() or not is_port_free(port):
                     return f"port {port} taken (exit code {code})"
                 raise ServerError(f"the server exited with code {code} before it was ready\n"
                                   f"{self.log_tail()}")
-            if self._healthz_ok(port):
+            if _healthz_ok(port):
                 break
             if time.monotonic() > deadline:
                 self.kill9()
@@ -521,21 +662,8 @@ class Server:
             raise ServerError(f"{error}\n{self.log_tail()}") from None
         return True
 
-    @staticmethod
-    def _healthz_ok(port):
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        try:
-            connection.request("GET", "/healthz")
-            response = connection.getresponse()
-            response.read()
-            return response.status == 200
-        except (OSError, http.client.HTTPException):
-            return False
-        finally:
-            connection.close()
-
     def stop(self, sig=signal.SIGTERM):
-        """Sends `sig` (SIGTERM), waits up to 30 s, and asserts exit code 0."""
+        """Sends `sig`, waits up to STOP_DEADLINE_S, and asserts exit code 0."""
         if self.process is None:
             return
         process, self.process = self.process, None
@@ -552,19 +680,205 @@ class Server:
                               f"{self.log_tail()}")
 
     def kill9(self):
-        """SIGKILL: for crash tests. No exit-code check."""
         if self.process is None:
             return
         process, self.process = self.process, None
         process.kill()
         process.wait()
 
+    def request(self, method, path, body=None, headers=None, token=None):
+        if self.port is None:
+            raise ServerError("instance not started")
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT_S)
+        try:
+            return _send(connection, method, path, body, headers, token)
+        finally:
+            connection.close()
+
+    def log_text(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def _log_since(self, offset):
+        with open(self.log_path, "rb") as f:
+            f.seek(offset)
+            return f.read().decode("utf-8", "replace")
+
+    def log_tail(self, lines=LOG_TAIL_LINES):
+        text = self.log_text().splitlines()[-lines:]
+        return f"--- tail of {self.log_path} ---\n" + "\n".join(text) + "\n--- end of log ---"
+
+
+class Server:
+    """The real almanac binary on a port of our choosing; in the nginx-pg topology (topology()),
+    INSTANCES_BEHIND_NGINX processes on one fresh PostgreSQL database behind nginx.
+
+    jwt_secret: RANDOM_SECRET (default: 64 random hex chars), a string, or None (no --jwt-secret:
+    the server generates its own). extra_args are appended to the command line. env adds
+    environment variables. listen_via_env passes the address as ALMANAC_LISTEN instead of --listen.
+    rate_limits: False (default) passes `--rate-limits off`, since the suites register many users
+    from one address; True leaves the server's default (on), for the rate-limit tests.
+    restart() keeps the data directory, the secret and the arguments. pg_server: the URL of the
+    PostgreSQL server to make this Server's database on (default: postgres_server_url()).
+
+    Behind nginx: every instance gets the same command line (plus `--trusted-proxies 127.0.0.1`
+    before extra_args, as README's "Running several instances" asks) and its own working directory
+    and log file; `port`/`request()`/`client()`/`raw()` talk to nginx, `process` is nginx's
+    process (the owner of `port`), `instances` are the almanac processes (each with its own
+    `port`, `process` and `request()`); stop(), restart() and kill9() act on every instance and
+    on nginx; log_text() is the instances' logs one after the other (`log_path` names the first).
+    """
+
+    def __init__(self, extra_args=(), jwt_secret=RANDOM_SECRET, env=None, listen_via_env=False,
+                 rate_limits=False, pg_server=None):
+        self.binary = almanac_bin()
+        self.topology = topology()
+        self.extra_args = list(extra_args)
+        self.jwt_secret = secrets.token_hex(32) if jwt_secret is RANDOM_SECRET else jwt_secret
+        self.env = dict(env or {})
+        self.listen_via_env = listen_via_env
+        self.rate_limits = rate_limits
+        self.pg_server = pg_server or postgres_server_url()
+        if self.topology == "nginx-pg" and not self.pg_server:
+            raise RuntimeError(f"{TOPOLOGY_ENV}=nginx-pg needs the PostgreSQL test server "
+                               "(ALMANAC_TEST_POSTGRES_FILE, the pg_cluster CTest fixture)")
+        self.datadir = tempfile.mkdtemp(prefix="almanac-api-")
+        self.database = f"sqlite:{self.datadir}/almanac.db"
+        # On PostgreSQL (postgres_server_url()), each Server gets a fresh database of its own.
+        self.pg_database = None
+        if self.pg_server:
+            self.pg_database = "almanac_api_" + secrets.token_hex(8)
+            run_psql(self.pg_server, f"CREATE DATABASE {self.pg_database}")
+            self.database = self.pg_server.rsplit("/", 1)[0] + "/" + self.pg_database
+        self.nginx = None
+        if self.topology == "nginx-pg":
+            # Each instance works in a directory of its own, as on a machine of its own.
+            self.instances = [
+                Instance(self, name, os.path.join(self.datadir, name),
+                         os.path.join(self.datadir, f"server-{name}.log"))
+                for name in "ab"[:INSTANCES_BEHIND_NGINX]]
+        else:
+            self.instances = [Instance(self, "server", self.datadir,
+                                       os.path.join(self.datadir, "server.log"))]
+        self.log_path = self.instances[0].log_path
+
+    @property
+    def port(self):
+        """The port clients use: nginx's behind nginx, else the one instance's."""
+        if self.topology == "nginx-pg":
+            return self.nginx.port if self.nginx is not None else None
+        return self.instances[0].port
+
+    @property
+    def process(self):
+        """The process that owns `port` (nginx's behind nginx), None when stopped."""
+        if self.topology == "nginx-pg":
+            return self.nginx.process if self.nginx is not None else None
+        return self.instances[0].process
+
+    def _running(self):
+        return any(i.process is not None for i in self.instances) or self.process is not None
+
+    # lifecycle
+
+    def command(self, port):
+        args = [self.binary, "serve"]
+        if not self.listen_via_env:
+            args += ["--listen", f"127.0.0.1:{port}"]
+        args += ["--database", self.database]
+        if self.jwt_secret is not None:
+            args += ["--jwt-secret", self.jwt_secret]
+        args += ["--log-format", "json", "--threads", "2"]
+        if not self.rate_limits:
+            args += ["--rate-limits", "off"]
+        if self.topology == "nginx-pg":
+            args += ["--trusted-proxies", "127.0.0.1"]  # nginx's address; extra_args may change it
+        args += self.extra_args
+        return args
+
+    def start(self, preferred_port=None, attempts=5):
+        """Starts the server (every instance, then nginx), waits for `GET /healthz` → 200 on each
+        instance, verifies each process owns its listening socket.
+
+        Retries on another port when the chosen one turned out to be taken."""
+        if self._running():
+            raise ServerError("server already running")
+        if self.topology == "nginx-pg":
+            return self._start(None, preferred_port, attempts)
+        return self._start([preferred_port], None, attempts)
+
+    def _start(self, instance_ports, nginx_port, attempts):
+        instance_ports = instance_ports or [None] * len(self.instances)
+        try:
+            self._start_instances(instance_ports, attempts)
+            if self.topology == "nginx-pg":
+                if self.nginx is None:
+                    self.nginx = Nginx([i.port for i in self.instances],
+                                       prefix=os.path.join(self.datadir, "nginx"))
+                self.nginx.upstream_ports = [i.port for i in self.instances]
+                self.nginx.start(attempts=attempts, preferred_port=nginx_port)
+        except BaseException:
+            self.kill9()
+            raise
+        return self
+
+    def _start_instances(self, preferred_ports, attempts):
+        """Launches every instance at once, then waits for each; relaunches those whose port was
+        taken on another one."""
+        pending = list(zip(self.instances, preferred_ports))
+        last_error = None
+        for attempt in range(attempts):
+            taken = {i.port for i in self.instances if i.process is not None}
+            for instance, preferred in pending:
+                port = preferred if attempt == 0 and preferred else pick_free_port(exclude=taken)
+                taken.add(port)
+                instance.launch(port)
+            retry = []
+            for instance, preferred in pending:
+                started = instance.await_ready()
+                if started is not True:
+                    last_error = started
+                    retry.append((instance, preferred))
+            pending = retry
+            if not pending:
+                return
+        raise ServerError(f"the server could not start on a free port after {attempts} attempts: "
+                          f"{last_error}\n{self.log_tail()}")
+
+    def stop(self, sig=signal.SIGTERM):
+        """Sends `sig` (SIGTERM) to every instance, waits up to 30 s, and asserts exit code 0;
+        then stops nginx (SIGQUIT, exit code 0)."""
+        errors = []
+        for instance in self.instances:
+            try:
+                instance.stop(sig)
+            except ServerError as error:
+                errors.append(error)
+        if self.nginx is not None and self.nginx.process is not None:
+            code = self.nginx.stop()
+            if code != 0:
+                errors.append(ServerError(f"nginx exited with code {code} after SIGQUIT "
+                                          f"(expected 0)\n{self.nginx.log_text()}"))
+        if errors:
+            raise errors[0]
+
+    def kill9(self):
+        """SIGKILL to every instance: for crash tests. No exit-code check. nginx is stopped."""
+        for instance in self.instances:
+            instance.kill9()
+        if self.nginx is not None:
+            self.nginx.stop()
+
     def restart(self):
         """stop() then start() with the same data directory, secret and arguments; tries the same
-        port first."""
-        port = self.port
+        ports first."""
+        instance_ports = [i.port for i in self.instances]
+        nginx_port = self.nginx.port if self.nginx is not None else None
         self.stop()
-        self.start(preferred_port=port)  # falls back to another port if it is taken
+        self._start(instance_ports, nginx_port, 5)  # falls back to other ports if taken
 
     def cleanup(self):
         """Removes the data directory (kept when ALMANAC_KEEP_TEST_DATA is set)."""
@@ -598,20 +912,14 @@ class Server:
     # logs
 
     def log_text(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
-
-    def _log_since(self, offset):
-        with open(self.log_path, "rb") as f:
-            f.seek(offset)
-            return f.read().decode("utf-8", "replace")
+        """The log of every instance, one after the other."""
+        return "".join(instance.log_text() for instance in self.instances)
 
     def log_tail(self, lines=LOG_TAIL_LINES):
-        text = self.log_text().splitlines()[-lines:]
-        return f"--- tail of {self.log_path} ---\n" + "\n".join(text) + "\n--- end of log ---"
+        tails = [instance.log_tail(lines) for instance in self.instances]
+        if self.nginx is not None:
+            tails.append(self.nginx.log_text())
+        return "\n".join(tails)
 
     # HTTP
 

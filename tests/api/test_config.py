@@ -18,8 +18,12 @@ from harness import (
     child_env,
     decode_jwt,
     pick_free_port,
+    postgres_server_url,
+    skip_behind_nginx,
 )
 
+NO_SERVER = ("runs the binary without a server: nothing here depends on the topology "
+             "(api.test_config runs it)")
 CONFIG_ERROR_EXIT = 2
 RUN_TIMEOUT_S = 30  # a config error exits at once; this only bounds a binary that wrongly serves
 
@@ -70,6 +74,7 @@ class BinaryRun(unittest.TestCase):
             self.assertNotIn(crash, stderr)
 
 
+@skip_behind_nginx(NO_SERVER)
 class BadConfigurationTest(BinaryRun):
 
     def test_short_jwt_secret(self):
@@ -216,6 +221,8 @@ class EnvironmentTest(unittest.TestCase):
                 self.assertIsInstance(json.loads(line), dict, line)
 
 
+@unittest.skipIf(postgres_server_url(), "a secret is generated only on SQLite: on PostgreSQL, serve "
+                 "refuses to start without one (test_postgresql_without_a_jwt_secret)")
 class GeneratedSecretTest(unittest.TestCase):
     """Without --jwt-secret the server generates one, keeps it in the data directory (0600), and
     tokens stay valid across a restart."""
@@ -224,6 +231,9 @@ class GeneratedSecretTest(unittest.TestCase):
         return [os.path.join(root, name) for root, _, names in os.walk(directory)
                 for name in names if name == "jwt-secret"]
 
+    @skip_behind_nginx("each instance generates a secret of its own and refuses the other's "
+                       "tokens: several instances must share --jwt-secret (README, Running "
+                       "several instances)")
     def test_secret_is_generated_kept_and_reused(self):
         with Server(jwt_secret=None) as server:
             self.assertNotIn("--jwt-secret", server.command(server.port))
@@ -247,12 +257,16 @@ class GeneratedSecretTest(unittest.TestCase):
     def test_secret_is_not_in_the_log(self):
         with Server(jwt_secret=None) as server:
             server.stop()
-            with open(self.find_secret_files(server.datadir)[0], "rb") as f:
-                secret = f.read().strip().decode("utf-8", "replace")
-            self.assertTrue(secret)
-            self.assertNotIn(secret, server.log_text())
+            files = self.find_secret_files(server.datadir)  # one per instance
+            self.assertEqual(len(files), len(server.instances), files)
+            for path in files:
+                with open(path, "rb") as f:
+                    secret = f.read().strip().decode("utf-8", "replace")
+                self.assertTrue(secret)
+                self.assertNotIn(secret, server.log_text())
 
 
+@skip_behind_nginx(NO_SERVER)
 class MigrateTest(BinaryRun):
 
     def test_migrate_creates_the_database(self):

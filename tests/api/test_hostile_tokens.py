@@ -12,6 +12,11 @@ spaces, another scheme or two Authorization headers are refused with 401. (Trail
 the token are optional whitespace in HTTP: the parser drops them, so they are no variant.) The server's header
 limit is raised to 16 KiB in this class so that a 10 KB token reaches authentication (at the
 default 8 KiB limit it is refused earlier with 431, covered by test_http.py).
+
+Behind nginx (ALMANAC_TEST_TOPOLOGY=nginx-pg) the variants of REFUSED_BY_NGINX never reach
+Almanac: nginx refuses them itself with its own 400 (a header line above its 8 KiB
+large_client_header_buffers, a repeated Authorization header). They are still refused; the test
+then checks that it was nginx (no X-Request-Id, which every answer of Almanac carries).
 """
 
 import hashlib
@@ -22,6 +27,7 @@ import time
 import unittest
 
 from harness import (
+    BEHIND_NGINX,
     ServerTestCase,
     b64url_decode,
     b64url_encode,
@@ -29,10 +35,13 @@ from harness import (
     make_jwt,
     parse_responses,
     raw_request,
+    run_psql,
 )
 
 HS256 = {"alg": "HS256", "typ": "JWT"}
 REFUSAL_CODES = {"token_not_valid", "not_authenticated"}
+REFUSED_BY_NGINX = {"10 KB token", "10 KB of junk", "two Authorization headers, both valid",
+                    "a valid and an invalid header"}
 MATRIX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "role_matrix.json")
 
 
@@ -199,6 +208,11 @@ class HostileTokenTest(ServerTestCase):
         error = json.loads(payload)
         self.assertIn(error.get("code"), REFUSAL_CODES, error)
 
+    def assertRefusedByNginx(self, method, path, body, authorization):
+        status, headers, payload = self.send(method, path, body, authorization)
+        self.assertEqual(status, 400, f"{method} {path}: {status} {payload[:300]!r}")
+        self.assertNotIn("x-request-id", headers, f"{method} {path}: Almanac answered {payload!r}")
+
     # tests
 
     def test_at_least_20_variants(self):
@@ -219,9 +233,11 @@ class HostileTokenTest(ServerTestCase):
 
     def test_every_variant_on_every_authenticated_route_is_401(self):
         for label, authorization in self.variants().items():
+            refused = (self.assertRefusedByNginx if BEHIND_NGINX and label in REFUSED_BY_NGINX
+                       else self.assertRefused)
             for method, path, body in self.routes:
                 with self.subTest(label, method=method, path=path):
-                    self.assertRefused(method, path, body, authorization)
+                    refused(method, path, body, authorization)
         self.assertServing()
         # Nothing a refused request sent changed the event.
         response = self.server.request("GET", f"/api/events/{self.event_id}/",
@@ -235,14 +251,19 @@ class DeletedUserTokenTest(ServerTestCase):
     removed from the stopped server's database) or deactivated (is_active = 0)."""
 
     def edit_users(self, statement, user_id):
+        """Runs `statement` (one `?` for the user id; booleans as TRUE/FALSE) on the stopped
+        server's database, SQLite or PostgreSQL."""
         self.server.stop()
-        connection = sqlite3.connect(self.server.database.removeprefix("sqlite:"))
-        try:
-            with connection:
-                connection.execute("PRAGMA foreign_keys = ON")
-                connection.execute(statement, (user_id,))
-        finally:
-            connection.close()
+        if self.server.pg_database:
+            run_psql(self.server.database, statement.replace("?", str(int(user_id))))
+        else:
+            connection = sqlite3.connect(self.server.database.removeprefix("sqlite:"))
+            try:
+                with connection:
+                    connection.execute("PRAGMA foreign_keys = ON")
+                    connection.execute(statement, (user_id,))
+            finally:
+                connection.close()
         self.server.start()
 
     def assertTokensRefused(self, tokens):
@@ -260,7 +281,7 @@ class DeletedUserTokenTest(ServerTestCase):
             self.assertEqual(self.server.request("GET", "/api/events/",
                                                  token=tokens["access"]).status, 200)
         self.edit_users("DELETE FROM users WHERE id = ?", deleted_user["id"])
-        self.edit_users("UPDATE users SET is_active = 0 WHERE id = ?", inactive_user["id"])
+        self.edit_users("UPDATE users SET is_active = FALSE WHERE id = ?", inactive_user["id"])
         self.assertTokensRefused(deleted)
         self.assertTokensRefused(inactive)
         # Control: another user's tokens still work after the restarts.

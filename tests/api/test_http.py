@@ -14,6 +14,7 @@ from harness import (
     count_status_lines,
     parse_responses,
     raw_request,
+    skip_behind_nginx,
     unique_name,
 )
 
@@ -23,6 +24,10 @@ LOGIN = "/api/auth/login/"
 REGISTER = "/api/auth/register/"
 SANE_GENERATED_ID = re.compile(r"^[!-~]{1,128}$")  # printable ASCII, no spaces
 VERSION_LIKE = re.compile(r"\d+\.\d+")
+# Behind nginx these requests never reach Almanac: nginx's own parser and limits refuse them with
+# an HTML page of its own (or forward them re-framed), so the test would test nginx.
+NGINX_ANSWERS = ("nginx refuses or re-frames this request itself (its own parser and limits), "
+                 "so Almanac's transport is not reached; api.test_http tests it")
 
 
 def bad_login():
@@ -237,6 +242,7 @@ class MalformedJsonTest(ServerTestCase):
 
 class LimitsTest(RawAssertions, ServerTestCase):
 
+    @skip_behind_nginx(NGINX_ANSWERS)
     def test_content_length_over_1_mib_is_413_without_reading_the_body(self):
         # Only the head is sent: a server that waited for the 2 MiB body would hit the read timeout.
         request = raw_request("POST", REGISTER, [("Content-Type", "application/json"),
@@ -246,6 +252,7 @@ class LimitsTest(RawAssertions, ServerTestCase):
         self.assertClosed(raw)
         self.assertServing()
 
+    @skip_behind_nginx(NGINX_ANSWERS)
     def test_chunked_body_over_1_mib_is_413(self):
         chunk = b"x" * (64 * KIB)
         body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(20)) + b"0\r\n\r\n"
@@ -256,6 +263,7 @@ class LimitsTest(RawAssertions, ServerTestCase):
         self.assertClosed(raw)
         self.assertServing()
 
+    @skip_behind_nginx(NGINX_ANSWERS)
     def test_one_chunk_of_2_mib_is_413(self):
         body = b"%x\r\n" % (2 * MIB) + b"x" * (2 * MIB) + b"\r\n0\r\n\r\n"
         request = raw_request("POST", REGISTER, [("Content-Type", "application/json"),
@@ -271,6 +279,7 @@ class LimitsTest(RawAssertions, ServerTestCase):
         response = self.server.request("POST", REGISTER, body)
         self.assertErrorBody(response, 400, field="username")
 
+    @skip_behind_nginx(NGINX_ANSWERS)
     def test_one_16_kib_header_is_431(self):
         request = raw_request("GET", "/healthz", [("X-Big", "a" * (16 * KIB))])
         raw = self.server.raw(request, responses=1)
@@ -289,11 +298,13 @@ class LimitsTest(RawAssertions, ServerTestCase):
         response = self.server.request("GET", "/healthz", headers=dict(headers))
         self.assertEqual(response.status, 200, response)
 
+    @skip_behind_nginx(NGINX_ANSWERS)
     def test_16_kib_url_is_414(self):
         raw = self.server.raw(raw_request("GET", "/api/" + "a" * (16 * KIB)), responses=1)
         self.assertSingleResponse(raw, 414)
         self.assertServing()
 
+    @skip_behind_nginx(NGINX_ANSWERS)
     def test_transfer_encoding_gzip_is_400_and_close(self):
         request = raw_request("POST", LOGIN, [("Content-Type", "application/json"),
                                               ("Transfer-Encoding", "gzip")])
@@ -301,6 +312,7 @@ class LimitsTest(RawAssertions, ServerTestCase):
         self.assertSingleResponse(raw, 400)
         self.assertClosed(raw)
 
+    @skip_behind_nginx(NGINX_ANSWERS)
     def test_other_transfer_encodings_are_400(self):
         for value in ("chunked, gzip", "gzip, chunked", "identity", "deflate", "chunked, chunked"):
             with self.subTest(te=value):
@@ -310,6 +322,7 @@ class LimitsTest(RawAssertions, ServerTestCase):
                 self.assertSingleResponse(raw, 400)
                 self.assertClosed(raw)
 
+    @skip_behind_nginx(NGINX_ANSWERS)
     def test_content_length_with_transfer_encoding_is_400_and_close(self):
         request = raw_request("POST", LOGIN, [("Content-Type", "application/json"),
                                               ("Content-Length", "5"),
@@ -318,6 +331,7 @@ class LimitsTest(RawAssertions, ServerTestCase):
         self.assertSingleResponse(raw, 400)
         self.assertClosed(raw)
 
+    @skip_behind_nginx(NGINX_ANSWERS)
     def test_two_different_content_lengths_are_400(self):
         request = raw_request("POST", LOGIN, [("Content-Type", "application/json"),
                                               ("Content-Length", "2"), ("Content-Length", "3")],
@@ -325,6 +339,7 @@ class LimitsTest(RawAssertions, ServerTestCase):
         raw = self.server.raw(request, responses=1)
         self.assertSingleResponse(raw, 400)
 
+    @skip_behind_nginx(NGINX_ANSWERS)
     def test_invalid_content_length_is_400(self):
         for value in ("abc", "-1", "1x", "0x10"):
             with self.subTest(content_length=value):
@@ -333,6 +348,7 @@ class LimitsTest(RawAssertions, ServerTestCase):
                 raw = self.server.raw(request, responses=1)
                 self.assertSingleResponse(raw, 400)
 
+    @skip_behind_nginx(NGINX_ANSWERS)
     def test_smuggling_inside_transfer_encoding_gzip(self):
         inner = raw_request("GET", "/healthz", [("X-Smuggled", "1")])
         request = raw_request("POST", LOGIN, [("Content-Type", "application/json"),
@@ -341,6 +357,7 @@ class LimitsTest(RawAssertions, ServerTestCase):
         self.assertSingleResponse(raw, 400)  # exactly one status line: the inner GET never ran
         self.assertClosed(raw)
 
+    @skip_behind_nginx(NGINX_ANSWERS)
     def test_smuggling_with_content_length_and_chunked(self):
         inner = raw_request("GET", "/healthz", [("X-Smuggled", "1")])
         request = raw_request("POST", LOGIN, [("Content-Type", "application/json"),
@@ -351,6 +368,7 @@ class LimitsTest(RawAssertions, ServerTestCase):
         self.assertSingleResponse(raw, 400)
         self.assertClosed(raw)
 
+    @skip_behind_nginx(NGINX_ANSWERS)
     def test_smuggling_with_two_transfer_encoding_headers(self):
         inner = raw_request("GET", "/healthz", [("X-Smuggled", "1")])
         request = raw_request("POST", LOGIN, [("Content-Type", "application/json"),
