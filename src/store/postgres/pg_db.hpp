@@ -34,11 +34,11 @@ inline constexpr int kKeepaliveIntervalSeconds = 5;
 inline constexpr int kKeepaliveCount = 3;
 // Data sent and not acknowledged for 10 s (a statement sent into a dead link, otherwise retried
 // by the kernel for about 15 minutes): the link is dead. With the keepalives above, a dead link
-// is found within 15-25 s, both while sending and while waiting.
+// is found within about 10 s while sending, 15 s while waiting (25 s without this bound).
 inline constexpr int kTcpUserTimeoutMs = 10'000;
 // Server side: a statement running (or waiting for a lock) for 30 s, or a transaction left idle
 // for 30 s by a stuck client, is ended by the server. Almanac's statements take milliseconds and
-// its transactions never wait on anything but the database; 30 s is under a proxy's usual 60 s,
+// a request's transaction waits on nothing but the database; 30 s is under a proxy's usual 60 s,
 // so the request's thread is free before the client gives up. Migrations turn the statement
 // bound off on their own connection. The server also gets the keepalive and tcp_user_timeout
 // values above for its end, so that it ends the transaction of a client host that vanished
