@@ -5,21 +5,14 @@
 #include "store/postgres/pg_store.hpp"
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <future>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "domain/error.hpp"
@@ -30,6 +23,7 @@
 #include "store/postgres/pg_db.hpp"
 #include "store/store.hpp"
 #include "support/postgres.hpp"
+#include "support/sockets.hpp"
 #include "support/store_writes.hpp"
 
 namespace almanac::store {
@@ -42,93 +36,13 @@ using domain::NewUser;
 using domain::User;
 using test_support::await_write;
 using test_support::describe_outcome;
+using test_support::kWriteHangGuard;
 using test_support::queue_write;
 using test_support::write_and_wait;
 using test_support::write_or_throw;
 
 constexpr domain::Timestamp kHour = 3600 * domain::kMicrosecondsPerSecond;
 constexpr domain::Timestamp kMonday = 1745798400 * domain::kMicrosecondsPerSecond;  // 2025-04-28
-
-// Only a guard against a hang, never part of what a test checks: the bounds under test end the
-// waits below within seconds, and how fast they do is not asserted.
-constexpr std::chrono::seconds kHangGuard{60};
-
-// A TCP listener on 127.0.0.1, on a port below 32768 this test chose (the bind proves it is
-// ours), that never answers: the kernel completes the handshake and acknowledges what libpq
-// sends, and nothing ever replies, as with a database host whose server hangs.
-class SilentListener {
- public:
-  SilentListener() {
-    std::mt19937 random(std::random_device{}());
-    std::uniform_int_distribution<int> ports(20000, 32767);
-    for (int attempt = 0; attempt < 50 && fd_ < 0; ++attempt) {
-      const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (fd < 0) return;
-      port_ = ports(random);
-      sockaddr_in address{};
-      address.sin_family = AF_INET;
-      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      address.sin_port = htons(static_cast<std::uint16_t>(port_));
-      if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0 &&
-          ::listen(fd, 8) == 0) {
-        fd_ = fd;
-      } else {
-        ::close(fd);  // taken by someone else: try another port
-      }
-    }
-  }
-  ~SilentListener() { close(); }
-  SilentListener(const SilentListener&) = delete;
-  SilentListener& operator=(const SilentListener&) = delete;
-
-  bool listening() const { return fd_ >= 0; }
-  int port() const { return port_; }
-  // Closing the listener resets the connections queued on it, which ends any wait on them.
-  void close() {
-    if (fd_ >= 0) ::close(std::exchange(fd_, -1));
-  }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
-
-// The value libpq uses for a connection option of `db`.
-std::string conninfo(const postgres::Connection& db, std::string_view keyword) {
-  const std::unique_ptr<PQconninfoOption, void (*)(PQconninfoOption*)> options(
-      PQconninfo(db.native()), PQconninfoFree);
-  for (const PQconninfoOption* o = options.get(); o != nullptr && o->keyword != nullptr; ++o) {
-    if (keyword == o->keyword) return o->val == nullptr ? "" : o->val;
-  }
-  return "(no such option)";
-}
-
-// A socket option of `db`'s TCP connection, as the kernel has it.
-int socket_option(const postgres::Connection& db, int level, int name) {
-  int value = -1;
-  socklen_t size = sizeof value;
-  if (::getsockopt(PQsocket(db.native()), level, name, &value, &size) != 0) return -1;
-  return value;
-}
-
-// A server setting of `db`'s session, in its base unit (ms or s), as pg_settings shows it.
-std::string server_setting(postgres::Connection& db, std::string_view name) {
-  return db
-      .query("SELECT setting FROM pg_settings WHERE name = $1::text", postgres::Params().add(name))
-      .text(0, 0);
-}
-
-// The reason of a failure outcome, "success" or a description of anything else.
-std::string reason_of(const std::exception_ptr& error) {
-  if (!error) return "success";
-  try {
-    std::rethrow_exception(error);
-  } catch (const Error& e) {
-    return e.reason();
-  } catch (...) {
-    return describe_outcome(error);
-  }
-}
 
 class PostgresStore : public testing::Test {
  protected:
@@ -309,10 +223,44 @@ TEST_F(PostgresStore, OpeningAnUnreachableServerThrows) {
                postgres::PgError);
 }
 
+// The value libpq uses for a connection option of `db`.
+std::string conninfo(const postgres::Connection& db, std::string_view keyword) {
+  const std::unique_ptr<PQconninfoOption, void (*)(PQconninfoOption*)> options(
+      PQconninfo(db.native()), PQconninfoFree);
+  for (const PQconninfoOption* o = options.get(); o != nullptr && o->keyword != nullptr; ++o) {
+    if (keyword == o->keyword) return o->val == nullptr ? "" : o->val;
+  }
+  return "(no such option)";
+}
+
+// An option of `db`'s TCP socket, as the kernel has it.
+int socket_option(const postgres::Connection& db, int level, int name) {
+  return test_support::socket_option(PQsocket(db.native()), level, name);
+}
+
+// A server setting of `db`'s session, in its base unit (ms or s), as pg_settings shows it.
+std::string server_setting(postgres::Connection& db, std::string_view name) {
+  return db
+      .query("SELECT setting FROM pg_settings WHERE name = $1::text", postgres::Params().add(name))
+      .text(0, 0);
+}
+
+// The reason of a failure outcome, "success" or a description of anything else.
+std::string reason_of(const std::exception_ptr& error) {
+  if (!error) return "success";
+  try {
+    std::rethrow_exception(error);
+  } catch (const Error& e) {
+    return e.reason();
+  } catch (...) {
+    return describe_outcome(error);
+  }
+}
+
 TEST_F(PostgresStore, ConnectingToAServerThatNeverAnswersFailsAsUnavailable) {
   // The URL sets no connect_timeout: the engine's own bound must end the attempt, which libpq
   // would otherwise wait on forever.
-  SilentListener silent;
+  test_support::SilentListener silent;
   ASSERT_TRUE(silent.listening()) << "no free port below 32768";
   postgres::ConnectionPool pool(
       "postgresql://nobody:x@127.0.0.1:" + std::to_string(silent.port()) + "/none", 1);
@@ -324,8 +272,8 @@ TEST_F(PostgresStore, ConnectingToAServerThatNeverAnswersFailsAsUnavailable) {
       return reason_of(std::current_exception());
     }
   });
-  if (outcome.wait_for(kHangGuard) != std::future_status::ready) {
-    ADD_FAILURE() << "the connection attempt was still waiting after " << kHangGuard.count()
+  if (outcome.wait_for(kWriteHangGuard) != std::future_status::ready) {
+    ADD_FAILURE() << "the connection attempt was still waiting after " << kWriteHangGuard.count()
                   << " s";
     silent.close();  // resets the connection: the attempt ends, the test does not hang
   }
@@ -391,9 +339,9 @@ TEST_F(PostgresStore, ReadsAndWritesStuckBehindALockFailAsUnavailable) {
   std::future<std::exception_ptr> write = queue_write(*store, [](StoreWriter& w) {
     w.insert_user(NewUser{"alice", "alice@example.com", "h"});
   });
-  if (read.wait_for(kHangGuard) != std::future_status::ready ||
-      write.wait_for(kHangGuard) != std::future_status::ready) {
-    ADD_FAILURE() << "a statement was still waiting for the lock after " << kHangGuard.count()
+  if (read.wait_for(kWriteHangGuard) != std::future_status::ready ||
+      write.wait_for(kWriteHangGuard) != std::future_status::ready) {
+    ADD_FAILURE() << "a statement was still waiting for the lock after " << kWriteHangGuard.count()
                   << " s";
     holder.exec("ROLLBACK");  // lets it finish: the test does not hang
   }
