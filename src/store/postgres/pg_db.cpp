@@ -1,7 +1,9 @@
 #include "store/postgres/pg_db.hpp"
 
 #include <charconv>
+#include <string>
 #include <string_view>
+#include <utility>
 
 #include "util/log.hpp"
 
@@ -36,7 +38,50 @@ std::int64_t Result::affected() const {
   return std::strtoll(count, nullptr, 10);
 }
 
-Connection::Connection(const std::string& url) : conn_(PQconnectdb(url.c_str()), PQfinish) {
+namespace {
+
+// Opens a connection with the client-side bounds of pg_db.hpp. They come before the URL (the
+// `dbname` entry, expanded as a connection string): libpq takes the last value given for a
+// keyword, so the URL's own values win.
+PGconn* connect(const std::string& url) {
+  const std::string connect_timeout = std::to_string(kConnectTimeoutSeconds);
+  const std::string idle = std::to_string(kKeepaliveIdleSeconds);
+  const std::string interval = std::to_string(kKeepaliveIntervalSeconds);
+  const std::string count = std::to_string(kKeepaliveCount);
+  const std::string user_timeout = std::to_string(kTcpUserTimeoutMs);
+  const char* const keywords[] = {
+      "connect_timeout",  "keepalives",       "keepalives_idle", "keepalives_interval",
+      "keepalives_count", "tcp_user_timeout", "dbname",          nullptr};
+  const char* const values[] = {
+      connect_timeout.c_str(), "1",         idle.c_str(), interval.c_str(), count.c_str(),
+      user_timeout.c_str(),    url.c_str(), nullptr};
+  return PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+}
+
+// The server-side bounds of pg_db.hpp, set only where nobody chose a value: pg_settings reports
+// the source 'default' only when neither the URL's `options`, ALTER ROLE/DATABASE nor
+// postgresql.conf set one.
+std::string server_bounds_sql() {
+  const std::pair<const char*, int> bounds[] = {
+      {"statement_timeout", kStatementTimeoutMs},
+      {"idle_in_transaction_session_timeout", kIdleInTransactionTimeoutMs},
+      {"tcp_keepalives_idle", kKeepaliveIdleSeconds},
+      {"tcp_keepalives_interval", kKeepaliveIntervalSeconds},
+      {"tcp_keepalives_count", kKeepaliveCount},
+      {"tcp_user_timeout", kTcpUserTimeoutMs}};
+  // Appended piece by piece: GCC 12 at -O2 misreads "literal" + std::string as overlapping copies.
+  std::string sql = "SELECT set_config(d.name, d.value, false) FROM (VALUES ";
+  for (const auto& [name, value] : bounds) {
+    if (name != bounds[0].first) sql += ", ";
+    sql.append("('").append(name).append("', '").append(std::to_string(value)).append("')");
+  }
+  sql += ") AS d(name, value) JOIN pg_settings s ON s.name = d.name WHERE s.source = 'default'";
+  return sql;
+}
+
+}  // namespace
+
+Connection::Connection(const std::string& url) : conn_(connect(url), PQfinish) {
   if (!conn_) throw PgError("", "", true, "cannot allocate a PostgreSQL connection");
   if (PQstatus(conn_.get()) != CONNECTION_OK) {
     // libpq's message names host and port, never the password.
@@ -55,7 +100,10 @@ Connection::Connection(const std::string& url) : conn_(PQconnectdb(url.c_str()),
       },
       nullptr);
   // Durability: a commit returns only once its WAL is flushed, whatever the server's default.
-  exec("SET synchronous_commit = on; SET TIME ZONE 'UTC'; SET client_min_messages = warning");
+  std::string session =
+      "SET synchronous_commit = on; SET TIME ZONE 'UTC'; SET client_min_messages = warning; ";
+  session += server_bounds_sql();
+  exec(session);
 }
 
 Result Connection::check(PGresult* raw, std::string_view what) {

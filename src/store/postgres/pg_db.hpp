@@ -15,6 +15,37 @@
 // A thin layer over libpq: one connection, its prepared statements, results in text format.
 namespace almanac::store::postgres {
 
+// The bounds every connection gets, so that no call waits on PostgreSQL forever: a database host
+// that silently drops packets would otherwise hold a connection attempt for the kernel's SYN
+// retries (about 2 minutes; a server that accepts and never answers, without end) and a query on
+// a dead link for good, and reads run on the server's I/O threads. Each is only a default: a
+// value in the URL wins (postgresql://...?connect_timeout=10&tcp_user_timeout=0), and for the
+// server's settings so does one given by the URL's `options` (-c statement_timeout=...),
+// ALTER ROLE/DATABASE ... SET or postgresql.conf.
+//
+// Connecting: a healthy server on the same network answers within milliseconds, TLS and SCRAM
+// included; 5 s leaves room for a loaded one (libpq's minimum is 2 s).
+inline constexpr int kConnectTimeoutSeconds = 5;
+// An idle link (a statement waiting on the server, nothing unacknowledged): probed after 10 s of
+// silence, then every 5 s; 3 unanswered probes, or tcp_user_timeout below, end it. A live
+// server's kernel answers probes even while its backend computes, so a long statement survives.
+inline constexpr int kKeepaliveIdleSeconds = 10;
+inline constexpr int kKeepaliveIntervalSeconds = 5;
+inline constexpr int kKeepaliveCount = 3;
+// Data sent and not acknowledged for 10 s (a statement sent into a dead link, otherwise retried
+// by the kernel for about 15 minutes): the link is dead. With the keepalives above, a dead link
+// is found within about 10 s while sending, 15 s while waiting (25 s without this bound).
+inline constexpr int kTcpUserTimeoutMs = 10'000;
+// Server side: a statement running (or waiting for a lock) for 30 s, or a transaction left idle
+// for 30 s by a stuck client, is ended by the server. Almanac's statements take milliseconds and
+// a request's transaction waits on nothing but the database; 30 s is under a proxy's usual 60 s,
+// so the request's thread is free before the client gives up. Migrations turn the statement
+// bound off on their own connection. The server also gets the keepalive and tcp_user_timeout
+// values above for its end, so that it ends the transaction of a client host that vanished
+// (its locks would otherwise stay held until the server's kernel gives up, hours later).
+inline constexpr int kStatementTimeoutMs = 30'000;
+inline constexpr int kIdleInTransactionTimeoutMs = 30'000;
+
 // A failure reported by PostgreSQL or libpq. Its message may hold SQL: it is logged, never sent.
 class PgError : public std::runtime_error {
  public:
@@ -34,6 +65,9 @@ class PgError : public std::runtime_error {
   bool connection_lost() const noexcept { return connection_lost_; }
   // A serialization failure or a deadlock: the transaction was rolled back and may be retried.
   bool retryable() const noexcept { return sqlstate_ == "40001" || sqlstate_ == "40P01"; }
+  // The statement was cancelled (statement_timeout, or pg_cancel_backend): the transaction is
+  // aborted, the connection still usable.
+  bool cancelled() const noexcept { return sqlstate_ == "57014"; }
 
  private:
   std::string sqlstate_;
@@ -88,8 +122,8 @@ class Result {
 // One connection with its prepared statements. Not thread-safe: one thread at a time.
 class Connection {
  public:
-  // Connects to `url` (postgresql://user:pass@host:port/db) and applies the session settings
-  // (synchronous_commit on, UTC). Throws PgError.
+  // Connects to `url` (postgresql://user:pass@host:port/db) with the bounds above and applies
+  // the session settings (synchronous_commit on, UTC, the server-side bounds). Throws PgError.
   explicit Connection(const std::string& url);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -104,6 +138,9 @@ class Connection {
   bool broken() const { return PQstatus(conn_.get()) != CONNECTION_OK; }
   // Whether a transaction is open (or failed and not yet rolled back) on this connection.
   bool in_transaction() const { return PQtransactionStatus(conn_.get()) != PQTRANS_IDLE; }
+  // libpq's handle, for tests and diagnostics (PQconninfo, PQsocket): statements go through
+  // exec() and query().
+  PGconn* native() const { return conn_.get(); }
 
  private:
   Result check(PGresult* result, std::string_view what);

@@ -643,6 +643,9 @@ void ConnectionPool::clear() {
 // --- migrations ---------------------------------------------------------------------------------
 
 int migrate(Connection& db) {
+  // A migration may rewrite a large table, and waiting for another instance's takes as long as
+  // that does: no statement bound on this connection.
+  db.exec("SET statement_timeout = 0");
   // Several instances may start together: one migrates, the others wait and find nothing to do.
   db.exec(kMigrationLockSql);
   try {
@@ -737,6 +740,7 @@ void PgStore::read(const std::function<void(StoreReader&)>& work) {
         throw unavailable();
       }
       rollback(db);
+      if (e.cancelled()) throw unavailable();  // statement_timeout: the database is too slow
       throw;
     } catch (...) {
       rollback(db);
@@ -832,6 +836,7 @@ std::exception_ptr PgStore::run_job(const WriteWork& work) {
         continue;
       }
       rollback(db);
+      if (e.cancelled()) return std::make_exception_ptr(unavailable());  // nothing committed
       if (!e.retryable() || last) return std::current_exception();
       if (options_.observer != nullptr) {
         options_.observer->write_retried(WriteObserver::Retry::kSerialization);

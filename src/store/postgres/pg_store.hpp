@@ -120,7 +120,7 @@ class PgStore final : public Store {
 };
 
 // Applies every migration newer than the database's schema version, each in its own
-// transaction, and returns the resulting version.
+// transaction, and returns the resulting version. Turns statement_timeout off on `connection`.
 int migrate(Connection& connection);
 
 }  // namespace almanac::store::postgres

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "domain/error.hpp"
@@ -25,6 +26,7 @@
 #include "store/store.hpp"
 #include "store/write_observer.hpp"
 #include "support/postgres.hpp"
+#include "support/sockets.hpp"
 #include "support/store_writes.hpp"
 
 namespace almanac::store {
@@ -37,6 +39,7 @@ using domain::NewUser;
 using domain::User;
 using test_support::await_write;
 using test_support::describe_outcome;
+using test_support::kWriteHangGuard;
 using test_support::queue_write;
 using test_support::write_and_wait;
 using test_support::write_or_throw;
@@ -302,6 +305,143 @@ TEST_F(PostgresStore, OpeningAnUnreachableServerThrows) {
   EXPECT_THROW(postgres::PgStore(postgres::PgOptions{
                    .url = "postgresql://nobody:x@127.0.0.1:1/none?connect_timeout=2"}),
                postgres::PgError);
+}
+
+// The value libpq uses for a connection option of `db`.
+std::string conninfo(const postgres::Connection& db, std::string_view keyword) {
+  const std::unique_ptr<PQconninfoOption, void (*)(PQconninfoOption*)> options(
+      PQconninfo(db.native()), PQconninfoFree);
+  for (const PQconninfoOption* o = options.get(); o != nullptr && o->keyword != nullptr; ++o) {
+    if (keyword == o->keyword) return o->val == nullptr ? "" : o->val;
+  }
+  return "(no such option)";
+}
+
+// An option of `db`'s TCP socket, as the kernel has it.
+int socket_option(const postgres::Connection& db, int level, int name) {
+  return test_support::socket_option(PQsocket(db.native()), level, name);
+}
+
+// A server setting of `db`'s session, in its base unit (ms or s), as pg_settings shows it.
+std::string server_setting(postgres::Connection& db, std::string_view name) {
+  return db
+      .query("SELECT setting FROM pg_settings WHERE name = $1::text", postgres::Params().add(name))
+      .text(0, 0);
+}
+
+// The reason of a failure outcome, "success" or a description of anything else.
+std::string reason_of(const std::exception_ptr& error) {
+  if (!error) return "success";
+  try {
+    std::rethrow_exception(error);
+  } catch (const Error& e) {
+    return e.reason();
+  } catch (...) {
+    return describe_outcome(error);
+  }
+}
+
+TEST_F(PostgresStore, ConnectingToAServerThatNeverAnswersFailsAsUnavailable) {
+  // The URL sets no connect_timeout: the engine's own bound must end the attempt, which libpq
+  // would otherwise wait on forever.
+  test_support::SilentListener silent;
+  ASSERT_TRUE(silent.listening()) << "no free port below 32768";
+  postgres::ConnectionPool pool(
+      "postgresql://nobody:x@127.0.0.1:" + std::to_string(silent.port()) + "/none", 1);
+  std::future<std::string> outcome = std::async(std::launch::async, [&pool] {
+    try {
+      pool.acquire();
+      return std::string("connected");
+    } catch (...) {
+      return reason_of(std::current_exception());
+    }
+  });
+  if (outcome.wait_for(kWriteHangGuard) != std::future_status::ready) {
+    ADD_FAILURE() << "the connection attempt was still waiting after " << kWriteHangGuard.count()
+                  << " s";
+    silent.close();  // resets the connection: the attempt ends, the test does not hang
+  }
+  EXPECT_EQ(outcome.get(), "unavailable");
+}
+
+TEST_F(PostgresStore, EveryConnectionIsBoundedOnBothEnds) {
+  postgres::Connection db(database_->url());
+  // libpq's options, and the socket it applied them to.
+  EXPECT_EQ(conninfo(db, "connect_timeout"), std::to_string(postgres::kConnectTimeoutSeconds));
+  EXPECT_EQ(socket_option(db, SOL_SOCKET, SO_KEEPALIVE), 1);
+  EXPECT_EQ(socket_option(db, IPPROTO_TCP, TCP_KEEPIDLE), postgres::kKeepaliveIdleSeconds);
+  EXPECT_EQ(socket_option(db, IPPROTO_TCP, TCP_KEEPINTVL), postgres::kKeepaliveIntervalSeconds);
+  EXPECT_EQ(socket_option(db, IPPROTO_TCP, TCP_KEEPCNT), postgres::kKeepaliveCount);
+  EXPECT_EQ(socket_option(db, IPPROTO_TCP, TCP_USER_TIMEOUT), postgres::kTcpUserTimeoutMs);
+  // The server's end of the session.
+  EXPECT_EQ(server_setting(db, "statement_timeout"), std::to_string(postgres::kStatementTimeoutMs));
+  EXPECT_EQ(server_setting(db, "idle_in_transaction_session_timeout"),
+            std::to_string(postgres::kIdleInTransactionTimeoutMs));
+  EXPECT_EQ(server_setting(db, "tcp_keepalives_idle"),
+            std::to_string(postgres::kKeepaliveIdleSeconds));
+  EXPECT_EQ(server_setting(db, "tcp_user_timeout"), std::to_string(postgres::kTcpUserTimeoutMs));
+}
+
+TEST_F(PostgresStore, TheUrlsOwnConnectionSettingsWin) {
+  postgres::Connection db(database_->url() +
+                          "?connect_timeout=7&keepalives_idle=20&tcp_user_timeout=0"
+                          "&options=-c%20statement_timeout%3D5min");
+  EXPECT_EQ(conninfo(db, "connect_timeout"), "7");
+  EXPECT_EQ(conninfo(db, "keepalives_idle"), "20");
+  EXPECT_EQ(socket_option(db, IPPROTO_TCP, TCP_KEEPIDLE), 20);
+  EXPECT_EQ(socket_option(db, IPPROTO_TCP, TCP_USER_TIMEOUT), 0);
+  EXPECT_EQ(server_setting(db, "statement_timeout"), "300000");
+  // What the URL leaves out keeps the engine's value.
+  EXPECT_EQ(socket_option(db, IPPROTO_TCP, TCP_KEEPCNT), postgres::kKeepaliveCount);
+  EXPECT_EQ(server_setting(db, "idle_in_transaction_session_timeout"),
+            std::to_string(postgres::kIdleInTransactionTimeoutMs));
+  // A value the server was given for the database (or role, or in postgresql.conf) wins too.
+  db.exec("ALTER DATABASE " + db.exec("SELECT current_database()").text(0, 0) +
+          " SET idle_in_transaction_session_timeout = '1min'");
+  postgres::Connection fresh(database_->url());
+  EXPECT_EQ(server_setting(fresh, "idle_in_transaction_session_timeout"), "60000");
+}
+
+TEST_F(PostgresStore, ReadsAndWritesStuckBehindALockFailAsUnavailable) {
+  // The link is alive but the statement never ends (another session holds the table): the
+  // server's statement_timeout, shortened here through the URL, ends it.
+  const std::unique_ptr<postgres::PgStore> store =
+      std::make_unique<postgres::PgStore>(postgres::PgOptions{
+          .url = database_->url() + "?options=-c%20statement_timeout%3D500", .pool_size = 2});
+  // The holder stays idle in its transaction as long as the test needs.
+  postgres::Connection holder(database_->url() +
+                              "?options=-c%20idle_in_transaction_session_timeout%3D0");
+  holder.exec("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE");
+  std::future<std::string> read = std::async(std::launch::async, [&store] {
+    try {
+      store->read([](StoreReader& r) { r.username_exists("alice"); });
+      return std::string("success");
+    } catch (...) {
+      return reason_of(std::current_exception());
+    }
+  });
+  std::future<std::exception_ptr> write = queue_write(*store, [](StoreWriter& w) {
+    w.insert_user(NewUser{"alice", "alice@example.com", "h"});
+  });
+  if (read.wait_for(kWriteHangGuard) != std::future_status::ready ||
+      write.wait_for(kWriteHangGuard) != std::future_status::ready) {
+    ADD_FAILURE() << "a statement was still waiting for the lock after " << kWriteHangGuard.count()
+                  << " s";
+    holder.exec("ROLLBACK");  // lets it finish: the test does not hang
+  }
+  EXPECT_EQ(read.get(), "unavailable");
+  EXPECT_EQ(reason_of(write.get()), "unavailable");
+  if (holder.in_transaction()) holder.exec("ROLLBACK");
+  // The cancelled statements left their connections usable.
+  bool exists = true;
+  store->read([&](StoreReader& r) { exists = r.username_exists("alice"); });
+  EXPECT_FALSE(exists);
+  EXPECT_EQ(write_and_wait(*store,
+                           [](StoreWriter& w) {
+                             w.insert_user(NewUser{"alice", "alice@example.com", "h"});
+                           }),
+            nullptr);
+  store->close();
 }
 
 }  // namespace
