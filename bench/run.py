@@ -55,12 +55,19 @@ DEFAULT_BINARY = os.path.join(ROOT, "build", "release", "almanac")
 PG_CLUSTER = os.path.join(ROOT, "tools", "pg-cluster.sh")
 NGINX_SITE = os.path.join(ROOT, "deploy", "nginx.conf")
 
-# What can be measured, in the order the tables show them: (engine, topology). SQLite is one
-# process's file: two instances behind nginx need the PostgreSQL engine.
-CONFIGURATIONS = [("sqlite", "single"), ("postgresql", "single"), ("postgresql", "nginx2")]
-CONFIGURATION_TITLES = {("sqlite", "single"): "SQLite",
-                        ("postgresql", "single"): "PostgreSQL",
-                        ("postgresql", "nginx2"): "PG 2x nginx"}
+# What can be measured, in the order the tables show them: (engine, topology, reads). SQLite is
+# one process's file: two instances behind nginx need the PostgreSQL engine. reads: where
+# PostgreSQL's reads run, "inline" on the I/O thread or "pool" on the reader connections' threads
+# (--database-reads); SQLite reads inline.
+BASELINE = ("sqlite", "single", "inline")
+CONFIGURATIONS = [BASELINE,
+                  ("postgresql", "single", "inline"), ("postgresql", "single", "pool"),
+                  ("postgresql", "nginx2", "inline"), ("postgresql", "nginx2", "pool")]
+CONFIGURATION_TITLES = {BASELINE: "SQLite",
+                        ("postgresql", "single", "inline"): "PostgreSQL",
+                        ("postgresql", "single", "pool"): "PG pool reads",
+                        ("postgresql", "nginx2", "inline"): "PG 2x nginx",
+                        ("postgresql", "nginx2", "pool"): "PG 2x nginx pool reads"}
 
 PORT_RANGE = (12000, 19999)  # below 32768, apart from the API tests' 20000-32767
 READY_DEADLINE_S = 30.0
@@ -611,6 +618,7 @@ class PgCluster:
         self.dir = os.path.join(workdir, "pg")
         self.started = False
         self.url = self.settings = self.data_dir = None
+        self.via_port = None  # Almanac connects through this port (a latency proxy) when set
 
     def start(self):
         os.makedirs(self.dir)
@@ -635,7 +643,14 @@ class PgCluster:
                               capture_output=True, text=True, timeout=60)
         if done.returncode != 0:
             raise SetupError(f"CREATE DATABASE {name} failed:\n{done.stderr}")
-        return self.url.rsplit("/", 1)[0] + "/" + name
+        url = self.url.rsplit("/", 1)[0] + "/" + name
+        if self.via_port is not None:
+            url = re.sub(r":\d+/", f":{self.via_port}/", url, count=1)
+        return url
+
+    @property
+    def port(self):
+        return int(re.search(r":(\d+)/", self.url).group(1))
 
     def stop(self):
         if self.started:
@@ -647,6 +662,31 @@ class PgCluster:
                     pass
             subprocess.run([PG_CLUSTER, "stop", self.dir], stdin=subprocess.DEVNULL,
                            capture_output=True, timeout=120)
+
+
+LATENCY_PROXY = os.path.join(ROOT, "build", "release", "bench", "latency_proxy")
+
+
+def start_latency_proxy(workdir, cluster, ports, rtt_ms):
+    """bench/latency_proxy.cpp between Almanac and the cluster, adding rtt_ms to every round
+    trip (half each way); the cluster's URLs then name its port."""
+    if not os.access(LATENCY_PROXY, os.X_OK):
+        raise SetupError(f"{LATENCY_PROXY} is missing: cmake --preset release -DALMANAC_BENCH=ON "
+                         "&& cmake --build --preset release --target latency_proxy")
+    port = pick_free_port(taken=ports)
+    ports.add(port)
+    log_path = os.path.join(workdir, "latency-proxy.log")
+    one_way_us = int(round(rtt_ms * 1000 / 2))
+    child = Child("latency proxy", [LATENCY_PROXY, str(port), "127.0.0.1", str(cluster.port),
+                                    str(one_way_us)], log_path)
+    deadline = time.monotonic() + READY_DEADLINE_S
+    while "ready" not in tail(log_path):
+        if child.process.poll() is not None or time.monotonic() > deadline:
+            child.stop()
+            raise SetupError(f"the latency proxy did not start:\n{tail(log_path)}")
+        time.sleep(0.05)
+    cluster.via_port = port
+    return child
 
 
 def filesystem_type(path):
@@ -662,6 +702,7 @@ class Target:
     processes behind it (one, or two behind a front nginx) and the seeded user."""
     engine: str
     topology: str
+    reads: str
     port: int
     instances: list
     seed: object = None
@@ -670,11 +711,12 @@ class Target:
 
     @property
     def key(self):
-        return (self.engine, self.topology)
+        return (self.engine, self.topology, self.reads)
 
     @property
     def label(self):
-        return self.engine if self.topology == "single" else f"{self.engine}-{self.topology}"
+        label = self.engine if self.topology == "single" else f"{self.engine}-{self.topology}"
+        return label if self.reads == "inline" else f"{label}-pool-reads"
 
     def check_alive(self, during):
         for child in self.instances + ([self.front] if self.front else []):
@@ -906,6 +948,7 @@ def run_scenario(args, workdir, scenario, reference_port, configurations):
         result = {"scenario": scenario.name, "path": paths[target.key],
                   "connections": connections, "measures": scenario.what,
                   "engine": target.engine, "topology": target.topology,
+                  "reads": target.reads,
                   "configuration": target.label}
         if scenario.login_rate:
             result["seconds_per_hash"] = target.seed.seconds_per_hash()
@@ -950,9 +993,9 @@ def run_scenario(args, workdir, scenario, reference_port, configurations):
             result["login_efficiency"] = round(result["almanac"]["rps_median"] / theoretical, 3)
         result["ok"] = all(side["unexpected"] == 0 and side["socket_errors"] == 0
                            for side in (result["almanac"], result["nginx"]))
-    baseline = results.get(("sqlite", "single"))
+    baseline = results.get(BASELINE)
     for key, result in results.items():
-        if baseline is not None and key != ("sqlite", "single"):
+        if baseline is not None and key != BASELINE:
             result["ratio_to_sqlite"] = round(
                 result["almanac"]["rps_median"] / baseline["almanac"]["rps_median"], 3)
     return list(results.values())
@@ -1002,7 +1045,8 @@ def print_configuration(args, key, results, idle_rss_kb, settings):
                      fmt_ms(r["almanac"]), fmt_ms(r["nginx"]),
                      f"{r['rss_peak_kb'] / 1024:.1f} MB", "ok" if r["ok"] else "FAIL"))
     print()
-    print(f"Almanac ({title}: engine {key[0]}, topology {key[1]}) vs nginx: {settings}")
+    print(f"Almanac ({title}: engine {key[0]}, topology {key[1]}, reads {key[2]}) vs nginx: "
+          f"{settings}")
     print(f"ratio = Almanac req/s / nginx req/s (medians of {args.rounds} rounds, A B A B ...); "
           f"latency = median over rounds of each round's p50 and p99")
     print("\n".join(format_table(rows, {1, 2, 3, 4, 7})))
@@ -1033,12 +1077,12 @@ def print_comparison(args, keys, results):
     """The configurations side by side: req/s, ratio to SQLite single and to nginx."""
     by_scenario = {}
     for r in results:
-        by_scenario.setdefault(r["scenario"], {})[(r["engine"], r["topology"])] = r
+        by_scenario.setdefault(r["scenario"], {})[(r["engine"], r["topology"], r["reads"])] = r
     header = ["scenario", "nginx req/s"]
     for key in keys:
         title = CONFIGURATION_TITLES[key]
         header += [f"{title} req/s"]
-        if key != ("sqlite", "single") and ("sqlite", "single") in keys:
+        if key != BASELINE and BASELINE in keys:
             header += ["/SQLite"]
         header += ["/nginx"]
     rows = [tuple(header)]
@@ -1047,7 +1091,7 @@ def print_comparison(args, keys, results):
         row = [scenario, fmt_rps(first["nginx"]["rps_median"])]
         for key in keys:
             r = row_results.get(key)
-            with_sqlite = key != ("sqlite", "single") and ("sqlite", "single") in keys
+            with_sqlite = key != BASELINE and BASELINE in keys
             if r is None:
                 row += ["-"] * (3 if with_sqlite else 2)
                 continue
@@ -1065,7 +1109,7 @@ def print_comparison(args, keys, results):
 
 def print_report(args, keys, results, idle_rss, settings):
     for key in keys:
-        mine = [r for r in results if (r["engine"], r["topology"]) == key]
+        mine = [r for r in results if (r["engine"], r["topology"], r["reads"]) == key]
         if mine:
             print_configuration(args, key, mine, idle_rss[key], settings)
     if len(keys) > 1:
@@ -1092,6 +1136,14 @@ def parse_args(argv):
     parser.add_argument("--topology", choices=("single", "nginx2", "all"), default="all",
                         help="one instance, or two on one PostgreSQL database behind nginx with "
                              "deploy/nginx.conf (PostgreSQL only); all: both (all)")
+    parser.add_argument("--pg-reads", choices=("inline", "pool", "both"), default="inline",
+                        help="PostgreSQL's reads on the I/O thread (inline) or on the reader "
+                             "connections' threads (pool: --database-reads pool); both: each "
+                             "PostgreSQL configuration twice (inline)")
+    parser.add_argument("--pg-rtt-ms", type=float, default=0.0,
+                        help="round-trip time added between Almanac and PostgreSQL by a TCP "
+                             "proxy (bench/latency_proxy.cpp; half of it each way); 0: direct "
+                             "(0)")
     parser.add_argument("--binary", default=DEFAULT_BINARY,
                         help="the Almanac binary (build/release/almanac)")
     args = parser.parse_args(argv)
@@ -1103,15 +1155,18 @@ def parse_args(argv):
         parser.error("--rounds must be 1..20")
     if not 1 <= args.wrk_threads <= args.connections:
         parser.error("--wrk-threads must be 1..connections")
+    if not 0 <= args.pg_rtt_ms <= 1000:
+        parser.error("--pg-rtt-ms must be 0..1000")
     names = [n.strip() for n in args.scenarios.split(",") if n.strip()]
     known = {s.name: s for s in SCENARIOS}
     unknown = [n for n in names if n not in known]
     if unknown:
         parser.error(f"unknown scenario(s) {unknown}; known: {', '.join(known)}")
     args.selected = [known[n] for n in names] if names else list(SCENARIOS)
-    args.configurations = [(engine, topology) for engine, topology in CONFIGURATIONS
+    args.configurations = [(engine, topology, reads) for engine, topology, reads in CONFIGURATIONS
                            if args.engine in ("all", engine)
-                           and args.topology in ("all", topology)]
+                           and args.topology in ("all", topology)
+                           and (engine == "sqlite" or args.pg_reads in ("both", reads))]
     if not args.configurations:
         parser.error(f"--engine {args.engine} --topology {args.topology}: nothing to run (two "
                      "instances need the PostgreSQL engine)")
@@ -1124,47 +1179,50 @@ def raise_on_signal(signum, frame):
 
 def start_configuration(args, workdir, key, cluster, ports, needs_normal):
     """Starts one configuration's processes; returns ({durability: Target}, [children])."""
-    engine, topology = key
+    engine, topology, reads = key
     children = []
     servers = {}
+    name = Target(engine, topology, reads, 0, []).label
     try:
         if engine == "sqlite":
             port = pick_free_port(taken=ports)
             ports.add(port)
             children.append(start_almanac(args.binary, workdir, port, "sqlite-full"))
-            servers["full"] = Target(engine, topology, port, [children[-1]])
+            servers["full"] = Target(engine, topology, reads, port, [children[-1]])
             if needs_normal:
                 normal_port = pick_free_port(taken=ports)
                 ports.add(normal_port)
                 children.append(start_almanac(args.binary, workdir, normal_port,
                                               "sqlite-normal", durability="normal"))
-                servers["normal"] = Target(engine, topology, normal_port, [children[-1]])
+                servers["normal"] = Target(engine, topology, reads, normal_port, [children[-1]])
         elif topology == "single":
-            url = cluster.create_database("almanac_bench_single")
+            url = cluster.create_database("almanac_bench_" + name.replace("-", "_"))
             port = pick_free_port(taken=ports)
             ports.add(port)
-            children.append(start_almanac(args.binary, workdir, port, "postgresql-single",
-                                          database=url))
-            servers["full"] = Target(engine, topology, port, [children[-1]])
+            children.append(start_almanac(args.binary, workdir, port, name, database=url,
+                                          extra_args=("--database-reads", reads)))
+            servers["full"] = Target(engine, topology, reads, port, [children[-1]])
         else:
             # Two instances sharing one database and one JWT secret, behind deploy/nginx.conf:
             # each believes nginx's X-Forwarded-For (as the file's comment asks).
-            url = cluster.create_database("almanac_bench_nginx2")
+            url = cluster.create_database("almanac_bench_" + name.replace("-", "_"))
             secret = secrets.token_hex(32)
             instances = []
-            for name in ("postgresql-nginx2-a", "postgresql-nginx2-b"):
+            for instance in ("a", "b"):
                 port = pick_free_port(taken=ports)
                 ports.add(port)
-                children.append(start_almanac(args.binary, workdir, port, name, database=url,
-                                              jwt_secret=secret,
-                                              extra_args=("--trusted-proxies", "127.0.0.1")))
+                children.append(start_almanac(args.binary, workdir, port, f"{name}-{instance}",
+                                              database=url, jwt_secret=secret,
+                                              extra_args=("--trusted-proxies", "127.0.0.1",
+                                                          "--database-reads", reads)))
                 instances.append((port, children[-1]))
             front_port = pick_free_port(taken=ports)
             ports.add(front_port)
-            front = start_front(workdir, "nginx-front", front_port, [p for p, _ in instances])
+            front = start_front(workdir, f"{name}-nginx", front_port,
+                                [p for p, _ in instances])
             children.append(front)
-            servers["full"] = Target(engine, topology, front_port, [c for _, c in instances],
-                                     front=front)
+            servers["full"] = Target(engine, topology, reads, front_port,
+                                     [c for _, c in instances], front=front)
         for target in servers.values():
             target.seed = Seed(target.port, engine)
     except BaseException:
@@ -1187,7 +1245,7 @@ def main(argv):
     workdir = tempfile.mkdtemp(prefix="almanac-bench-")
     keep_workdir = False
     try:
-        postgres = any(engine == "postgresql" for engine, _ in args.configurations)
+        postgres = any(key[0] == "postgresql" for key in args.configurations)
         ensure_debian_packages(["nginx-light", "wrk"] + (["postgresql-15"] if postgres else []))
         nginx_port = pick_free_port()
         ports = {nginx_port}
@@ -1198,6 +1256,8 @@ def main(argv):
             cluster = PgCluster(workdir)
             children.append(cluster)  # stopped on every way out, whatever start got to
             cluster.start()
+            if args.pg_rtt_ms > 0:
+                children.append(start_latency_proxy(workdir, cluster, ports, args.pg_rtt_ms))
         needs_normal = any(s.durability == "normal" for s in args.selected)
         configurations = {}
         idle_rss = {}
@@ -1217,11 +1277,14 @@ def main(argv):
                     f"Almanac --threads {ALMANAC_THREADS} (each instance), nginx "
                     f"worker_processes {NGINX_WORKERS}; wrk and all servers on this machine's "
                     f"{cores} cores")
-        if ("sqlite", "single") in configurations:
+        if BASELINE in configurations:
             settings += f"; SQLite --durability full on {filesystem_type(workdir)}"
         if cluster is not None:
             settings += (f"; PostgreSQL 15 on loopback TCP, {cluster.settings}, data on "
                          f"{filesystem_type(cluster.data_dir)}, --database-pool 8 (default)")
+            if args.pg_rtt_ms > 0:
+                settings += (f", reached through bench/latency_proxy adding {args.pg_rtt_ms:g} ms "
+                             "to every round trip")
         if ("postgresql", "nginx2") in configurations:
             settings += ("; nginx2 = 2 instances on one database behind nginx with "
                          f"deploy/nginx.conf (worker_processes {NGINX_WORKERS}, access log on)")
@@ -1237,7 +1300,7 @@ def main(argv):
                      f"(the load itself adds about {1 + args.wrk_threads + ALMANAC_THREADS})")
         for r in results:
             r.update(duration_s=args.duration, rounds=args.rounds, wrk_threads=args.wrk_threads,
-                     rss_idle_kb=idle_rss[(r["engine"], r["topology"])],
+                     rss_idle_kb=idle_rss[(r["engine"], r["topology"], r["reads"])],
                      loadavg_before=round(load_before, 2), loadavg_after=round(load_after, 2))
         print_report(args, args.configurations, results, idle_rss, settings)
         return 0 if all(r["ok"] for r in results) else 1

@@ -147,8 +147,9 @@ int main(int argc, char** argv) {
     std::unique_ptr<almanac::store::Store> store;
     int schema_version = 0;
     if (postgres) {
-      auto pg = std::make_unique<almanac::store::postgres::PgStore>(
-          almanac::store::postgres::PgOptions{config.database, config.database_pool});
+      auto pg =
+          std::make_unique<almanac::store::postgres::PgStore>(almanac::store::postgres::PgOptions{
+              config.database, config.database_pool, 0, config.database_read_pool});
       if (config.command != "serve") schema_version = pg->schema_version();
       store = std::move(pg);
     } else {

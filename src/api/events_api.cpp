@@ -154,7 +154,7 @@ boost::asio::awaitable<http::Response> create(http::Request& request, Services& 
 }
 
 boost::asio::awaitable<http::Response> get(http::Request& request, Services& services) {
-  const domain::EventView view = services.events.get(request.user(), request.id("id"));
+  const domain::EventView view = co_await services.events.get(request.user(), request.id("id"));
   if (request.count_header("If-None-Match") > 0 &&
       domain::none_match_fails(request.header("If-None-Match"), view.event.version)) {
     http::Response not_modified = http::empty_response(http::Status::not_modified);
@@ -186,7 +186,7 @@ boost::asio::awaitable<http::Response> remove(http::Request& request, Services& 
 
 boost::asio::awaitable<http::Response> list(http::Request& request, Services& services) {
   const domain::EventListQuery query = read_list_query(request);
-  const domain::EventPage page = services.events.list(request.user(), query);
+  const domain::EventPage page = co_await services.events.list(request.user(), query);
   boost::json::array results;
   results.reserve(page.results.size());
   for (const domain::EventView& view : page.results) results.emplace_back(event_view_json(view));

@@ -20,6 +20,8 @@ using domain::ErrorCode;
 
 // How long a reader waits for a connection of a busy pool before answering 503.
 constexpr std::chrono::seconds kAcquireTimeout{10};
+// Reads waiting for a reader thread (PgOptions::read_pool) before more are refused with 503.
+constexpr std::size_t kMaxQueuedReads = 1024;
 // Attempts of one write job that keeps meeting serialization failures or lost connections.
 constexpr int kMaxAttempts = 20;
 // The session advisory lock held while migrating: key 0x616c6d616e6163 ("almanac").
@@ -784,6 +786,10 @@ PgStore::PgStore(PgOptions options)
   const std::size_t count = writer_count(options_);
   workers_.reserve(count);
   for (std::size_t i = 0; i < count; ++i) workers_.emplace_back([this] { worker_loop(); });
+  if (options_.read_pool) {
+    const std::size_t readers = std::max<std::size_t>(options_.pool_size, 2) - count;
+    read_pool_ = std::make_unique<util::WorkerPool>(readers, kMaxQueuedReads);
+  }
 }
 
 PgStore::~PgStore() { close(); }
@@ -831,6 +837,29 @@ void PgStore::read(const std::function<void(StoreReader&)>& work) {
       throw unavailable();
     }
     return;
+  }
+}
+
+void PgStore::read_async(ReadWork work, ReadDone done) {
+  if (!read_pool_) {
+    Store::read_async(std::move(work), std::move(done));
+    return;
+  }
+  // One thread per reader connection: a read never waits for a connection, only in the queue.
+  auto finish = std::make_shared<ReadDone>(std::move(done));
+  const bool queued = read_pool_->try_submit([this, work = std::move(work), finish] {
+    std::exception_ptr error;
+    try {
+      read(work);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    (*finish)(std::move(error));
+  });
+  if (!queued) {
+    Error busy(ErrorCode::kUnavailable, "The server is busy; try again shortly.", "busy");
+    busy.retry_after = 1;
+    (*finish)(std::make_exception_ptr(busy));
   }
 }
 
@@ -925,6 +954,7 @@ void PgStore::close() {
     closing_ = true;
     queue_ready_.notify_all();
   }
+  if (read_pool_) read_pool_->stop();  // the reads already queued still run
   for (std::thread& worker : workers_) {
     if (worker.joinable()) worker.join();
   }

@@ -12,6 +12,7 @@
 
 #include "store/postgres/pg_db.hpp"
 #include "store/store.hpp"
+#include "util/worker_pool.hpp"
 
 namespace almanac::store::postgres {
 
@@ -19,6 +20,8 @@ struct PgOptions {
   std::string url;            // postgresql://user:pass@host:port/db
   std::size_t pool_size = 8;  // connections in all: the writers' plus the readers'; at least 2
   std::size_t writers = 0;    // write workers (one connection each); 0: half the pool
+  // Reads on threads of their own (one per reader connection; read_async), not the caller's.
+  bool read_pool = false;
 };
 
 // A fixed number of connections opened on demand. A connection found broken (the server
@@ -88,6 +91,8 @@ class PgStore final : public Store {
   ~PgStore() override;
 
   void read(const std::function<void(StoreReader&)>& work) override;
+  bool reads_off_thread() const override { return read_pool_ != nullptr; }
+  void read_async(ReadWork work, ReadDone done) override;
   void write(WriteWork work, WriteDone done) override;
   bool ping() override;
   void close() override;
@@ -106,6 +111,7 @@ class PgStore final : public Store {
   PgOptions options_;
   ConnectionPool readers_;
   ConnectionPool writers_;
+  std::unique_ptr<util::WorkerPool> read_pool_;  // with PgOptions::read_pool
 
   std::mutex queue_mutex_;
   std::condition_variable queue_ready_;
