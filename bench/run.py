@@ -57,17 +57,17 @@ NGINX_SITE = os.path.join(ROOT, "deploy", "nginx.conf")
 
 # What can be measured, in the order the tables show them: (engine, topology, reads). SQLite is
 # one process's file: two instances behind nginx need the PostgreSQL engine. reads: where
-# PostgreSQL's reads run, "inline" on the I/O thread or "pool" on the reader connections' threads
-# (--database-reads); SQLite reads inline.
+# PostgreSQL's reads run (--database-reads), "pool" on the reader connections' threads (the
+# default) or "inline" on the I/O thread; SQLite reads inline.
 BASELINE = ("sqlite", "single", "inline")
 CONFIGURATIONS = [BASELINE,
-                  ("postgresql", "single", "inline"), ("postgresql", "single", "pool"),
-                  ("postgresql", "nginx2", "inline"), ("postgresql", "nginx2", "pool")]
+                  ("postgresql", "single", "pool"), ("postgresql", "single", "inline"),
+                  ("postgresql", "nginx2", "pool"), ("postgresql", "nginx2", "inline")]
 CONFIGURATION_TITLES = {BASELINE: "SQLite",
-                        ("postgresql", "single", "inline"): "PostgreSQL",
-                        ("postgresql", "single", "pool"): "PG pool reads",
-                        ("postgresql", "nginx2", "inline"): "PG 2x nginx",
-                        ("postgresql", "nginx2", "pool"): "PG 2x nginx pool reads"}
+                        ("postgresql", "single", "pool"): "PostgreSQL",
+                        ("postgresql", "single", "inline"): "PG inline reads",
+                        ("postgresql", "nginx2", "pool"): "PG 2x nginx",
+                        ("postgresql", "nginx2", "inline"): "PG 2x nginx inline"}
 
 PORT_RANGE = (12000, 19999)  # below 32768, apart from the API tests' 20000-32767
 READY_DEADLINE_S = 30.0
@@ -716,7 +716,9 @@ class Target:
     @property
     def label(self):
         label = self.engine if self.topology == "single" else f"{self.engine}-{self.topology}"
-        return label if self.reads == "inline" else f"{label}-pool-reads"
+        if self.engine == "sqlite" or self.reads == "pool":
+            return label
+        return f"{label}-inline-reads"
 
     def check_alive(self, during):
         for child in self.instances + ([self.front] if self.front else []):
@@ -1136,10 +1138,10 @@ def parse_args(argv):
     parser.add_argument("--topology", choices=("single", "nginx2", "all"), default="all",
                         help="one instance, or two on one PostgreSQL database behind nginx with "
                              "deploy/nginx.conf (PostgreSQL only); all: both (all)")
-    parser.add_argument("--pg-reads", choices=("inline", "pool", "both"), default="inline",
-                        help="PostgreSQL's reads on the I/O thread (inline) or on the reader "
-                             "connections' threads (pool: --database-reads pool); both: each "
-                             "PostgreSQL configuration twice (inline)")
+    parser.add_argument("--pg-reads", choices=("inline", "pool", "both"), default="pool",
+                        help="PostgreSQL's reads on the reader connections' threads (pool, "
+                             "Almanac's default) or on the I/O thread (inline: --database-reads "
+                             "inline); both: each PostgreSQL configuration twice (pool)")
     parser.add_argument("--pg-rtt-ms", type=float, default=0.0,
                         help="round-trip time added between Almanac and PostgreSQL by a TCP "
                              "proxy (bench/latency_proxy.cpp; half of it each way); 0: direct "

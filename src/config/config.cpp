@@ -134,8 +134,8 @@ const std::vector<Option>& options() {
       {"database-pool", "PostgreSQL connections per instance, half of them for writes (8)",
        [](Config& c, auto f, const auto& v) { set_count(c.database_pool, f, v, 2, 1000); }},
       {"database-reads",
-       "PostgreSQL reads: inline (on the I/O thread) | pool (on the reader connections' threads, "
-       "the request waiting) (inline)",
+       "PostgreSQL reads: pool (on the reader connections' threads, the request waiting) | inline "
+       "(on the I/O thread) (pool)",
        [](Config& c, auto f, const auto& v) {
          if (v == "inline")
            c.database_read_pool = false;

@@ -376,11 +376,11 @@ TEST(LoadConfig, DatabasePoolNeedsTwoConnections) {
   EXPECT_NE(config_error({"--database-pool", "1"}).find("--database-pool"), std::string::npos);
 }
 
-TEST(LoadConfig, DatabaseReadsAreInlineUnlessPoolIsAsked) {
-  EXPECT_FALSE(load_config({}, {}).database_read_pool);
-  EXPECT_FALSE(load_config({"--database-reads", "inline"}, {}).database_read_pool);
+TEST(LoadConfig, DatabaseReadsArePooledUnlessInlineIsAsked) {
+  EXPECT_TRUE(load_config({}, {}).database_read_pool);
   EXPECT_TRUE(load_config({"--database-reads", "pool"}, {}).database_read_pool);
-  EXPECT_TRUE(load_config({}, {{"ALMANAC_DATABASE_READS", "pool"}}).database_read_pool);
+  EXPECT_FALSE(load_config({"--database-reads", "inline"}, {}).database_read_pool);
+  EXPECT_FALSE(load_config({}, {{"ALMANAC_DATABASE_READS", "inline"}}).database_read_pool);
   EXPECT_NE(config_error({"--database-reads", "threads"}).find("--database-reads"),
             std::string::npos);
 }
