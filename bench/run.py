@@ -2,19 +2,29 @@
 """Almanac's load benchmark: wrk against Almanac and against an nginx reference, in one run.
 
     /usr/bin/python3 bench/run.py [--duration 10] [--connections 64] [--rounds 3] [--scenarios a,b]
+                                  [--engine sqlite|postgresql|all] [--topology single|nginx2|all]
 
 Python 3 standard library only. What it does, in order:
-  1. installs Debian's nginx-light and wrk when missing (apt-get; silent when present);
+  1. installs Debian's nginx-light and wrk (and postgresql-15 for that engine) when missing
+     (apt-get; silent when present);
   2. starts nginx as the reference (2 workers, `return 200 '{"ok":true}'`) on a loopback port it
      chose, from a generated nginx.conf in a temporary directory;
-  3. starts the release binary (build/release/almanac) on another loopback port with a fresh
-     temporary database, and seeds it (registers a user, keeps its tokens);
-  4. for each scenario runs wrk, alternating reference and Almanac (A B A B ...) for --rounds
-     rounds, with the same Lua script (bench/wrk/) against each; samples Almanac's memory;
-  5. prints a table, then one `BENCH {json}` line per scenario; exits 1 when any response had an
-     unexpected status (or wrk reported a socket error), 2 on a setup failure.
-Every process it starts is stopped on the way out, also on Ctrl-C, SIGTERM or a failure. Traffic
-goes to 127.0.0.1 only; every load run is bounded by --duration (and a hard timeout).
+  3. starts what is measured, each configuration on a loopback port of its own, and seeds it
+     (registers a user, keeps its tokens): the release binary (build/release/almanac) on a fresh
+     temporary SQLite database; on the PostgreSQL engine, one instance on a fresh database of a
+     throwaway PostgreSQL cluster started for the run with production-like durability
+     (tools/pg-cluster.sh start DIR --durable); two instances on one such database behind nginx
+     configured with deploy/nginx.conf (topology nginx2);
+  4. for each scenario runs wrk, alternating the reference and each configuration (A B C A B C
+     ...) for --rounds rounds, with the same Lua script (bench/wrk/) against each; samples
+     Almanac's memory;
+  5. prints a table per configuration, one comparing the configurations (req/s, ratio to SQLite
+     single and to nginx), then one `BENCH {json}` line per scenario and configuration; exits 1
+     when any response had an unexpected status (or wrk reported a socket error), 2 on a setup
+     failure.
+Every process it starts (and the PostgreSQL cluster) is stopped on the way out, also on Ctrl-C,
+SIGTERM or a failure. Traffic goes to 127.0.0.1 only; every load run is bounded by --duration (and
+a hard timeout).
 
 Adding a scenario: a Lua script in bench/wrk/ (method, body, expected status) and one Scenario(...)
 line in SCENARIOS below; `seed` gives the script whatever the database must hold (see README.md).
@@ -27,6 +37,7 @@ import http.client
 import json
 import os
 import random
+import re
 import secrets
 import shutil
 import signal
@@ -41,6 +52,22 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WRK_DIR = os.path.join(ROOT, "bench", "wrk")
 DEFAULT_BINARY = os.path.join(ROOT, "build", "release", "almanac")
+PG_CLUSTER = os.path.join(ROOT, "tools", "pg-cluster.sh")
+NGINX_SITE = os.path.join(ROOT, "deploy", "nginx.conf")
+
+# What can be measured, in the order the tables show them: (engine, topology, reads). SQLite is
+# one process's file: two instances behind nginx need the PostgreSQL engine. reads: where
+# PostgreSQL's reads run (--database-reads), "pool" on the reader connections' threads (the
+# default) or "inline" on the I/O thread; SQLite reads inline.
+BASELINE = ("sqlite", "single", "inline")
+CONFIGURATIONS = [BASELINE,
+                  ("postgresql", "single", "pool"), ("postgresql", "single", "inline"),
+                  ("postgresql", "nginx2", "pool"), ("postgresql", "nginx2", "inline")]
+CONFIGURATION_TITLES = {BASELINE: "SQLite",
+                        ("postgresql", "single", "pool"): "PostgreSQL",
+                        ("postgresql", "single", "inline"): "PG inline reads",
+                        ("postgresql", "nginx2", "pool"): "PG 2x nginx",
+                        ("postgresql", "nginx2", "inline"): "PG 2x nginx inline"}
 
 PORT_RANGE = (12000, 19999)  # below 32768, apart from the API tests' 20000-32767
 READY_DEADLINE_S = 30.0
@@ -81,7 +108,8 @@ class Scenario:
     items        events per request (a batch): also print items/s = items x req/s
     durability   the Almanac server that answers: "full" (the default server, fsync before every
                  acknowledgement) or "normal" (a second server started with --durability normal,
-                 only when a selected scenario needs it)
+                 only when a selected scenario needs it; SQLite only: on PostgreSQL every commit
+                 waits for its WAL flush, and the scenario is skipped)
     """
     name: str
     script: str
@@ -102,7 +130,11 @@ CREATE_FIRST_SLOT = 4_102_444_800  # event_create: 2100-01-01 00:00:00 UTC, far 
 CREATE_LAST_SLOT = 253_370_764_800 - 3600  # the last hour of 9999 (the API's latest time)
 UPDATE_DAY = "2099-06-01"     # event_update: the day its two slots are on (no other event there)
 HISTORY_VERSIONS = 10_000     # history, diff: the versions of their event (one create, PATCHes)
-HISTORY_SEED_CLIENTS = 8      # concurrent keep-alive connections sending those PATCHes
+# Concurrent keep-alive connections sending those PATCHes, by engine. On PostgreSQL concurrent
+# changes of one row are serialization failures that the store retries (at most 20 attempts); a
+# steady stream of them starves the one that lost (8 and even 2 connections at once ended in a
+# 500 after its 20 attempts on this box): one at a time there.
+HISTORY_SEED_CLIENTS = {"sqlite": 8, "postgresql": 1}
 
 
 def utc_text(seconds):
@@ -234,7 +266,8 @@ def seed_history(seed):
         finally:
             conn.close()
 
-    clients = [threading.Thread(target=send_patches) for _ in range(HISTORY_SEED_CLIENTS)]
+    clients = [threading.Thread(target=send_patches)
+               for _ in range(HISTORY_SEED_CLIENTS[seed.engine])]
     for client in clients:
         client.start()
     for client in clients:
@@ -242,7 +275,7 @@ def seed_history(seed):
     if failures:
         raise SetupError(failures[0])
     log(f"history: {HISTORY_VERSIONS - 1:,} PATCHes in {time.monotonic() - began:.1f} s "
-        f"({HISTORY_SEED_CLIENTS} connections)")
+        f"({HISTORY_SEED_CLIENTS[seed.engine]} connections, {seed.engine})")
     newest, oldest = None, None
     pages = (HISTORY_VERSIONS + 9) // 10
     for page in (1, pages):
@@ -413,14 +446,14 @@ def wait_ready(port, path, process, log_path, expect_status):
 class Child:
     """A process we started in its own session (process group); stop() ends it and its group."""
 
-    def __init__(self, name, argv, log_path, env=None, stop_signal=signal.SIGTERM):
+    def __init__(self, name, argv, log_path, env=None, stop_signal=signal.SIGTERM, cwd=None):
         self.name = name
         self.log_path = log_path
         self.stop_signal = stop_signal
         with open(log_path, "ab") as out:
             self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
                                             stderr=subprocess.STDOUT, env=env,
-                                            start_new_session=True)
+                                            start_new_session=True, cwd=cwd)
         self.pid = self.process.pid
 
     def stop(self):
@@ -489,22 +522,209 @@ def start_nginx(workdir, port):
     return child
 
 
-def start_almanac(binary, workdir, port, durability="full"):
-    data_dir = os.path.join(workdir, f"almanac-{durability}")
+def start_almanac(binary, workdir, port, name, database=None, durability="full",
+                  jwt_secret=None, extra_args=()):
+    """One Almanac instance on 127.0.0.1:port; `database` None: a fresh SQLite file in a
+    directory of its own (named `name`), else a postgresql:// URL."""
+    data_dir = os.path.join(workdir, name)
     os.makedirs(data_dir, mode=0o700)
     argv = [binary, "serve", "--listen", f"127.0.0.1:{port}",
-            "--database", f"sqlite:{data_dir}/almanac.db",
-            "--jwt-secret", secrets.token_hex(32), "--log-level", "warn",
+            "--database", database or f"sqlite:{data_dir}/almanac.db",
+            "--jwt-secret", jwt_secret or secrets.token_hex(32), "--log-level", "warn",
             "--threads", str(ALMANAC_THREADS), "--durability", durability,
             # The load scenarios register and log in many users from one address as fast as
             # they can: the limits would answer 429 instead of measuring the server.
-            "--rate-limits", "off"]
+            "--rate-limits", "off", *extra_args]
     # A developer's ALMANAC_* variables must not change what is measured.
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALMANAC_")}
     log_path = os.path.join(data_dir, "almanac.log")
-    child = Child("almanac", argv, log_path, env=env)
+    child = Child(f"almanac ({name})", argv, log_path, env=env, cwd=data_dir)
     wait_ready(port, "/healthz", child.process, log_path, 200)
     return child
+
+
+FRONT_MAIN_CONF = """\
+# Generated by bench/run.py: nginx in front of two Almanac instances, serving deploy/nginx.conf
+# (included below with its addresses replaced). Deleted after the run.
+worker_processes {workers};
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{
+    worker_connections 1024;
+}}
+http {{
+    # As the reference does: never close wrk's keep-alive connections mid-run (the site does not
+    # set it; nginx's default is 1000). The upstream side keeps deploy/nginx.conf's settings.
+    keepalive_requests 1000000000;
+    client_body_temp_path {dir}/client_body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    include {dir}/almanac.conf;
+}}
+"""
+
+
+def front_site(port, upstream_ports, access_log):
+    """deploy/nginx.conf with the run's addresses (as tests/multi/test_two_instances.py does);
+    fails when the file changed shape."""
+    with open(NGINX_SITE, encoding="utf-8") as f:
+        text = f.read()
+    replacements = [
+        (r"server 127\.0\.0\.1:8001\b", f"server 127.0.0.1:{upstream_ports[0]}"),
+        (r"server 127\.0\.0\.1:8002\b", f"server 127.0.0.1:{upstream_ports[1]}"),
+        (r"listen 80;", f"listen 127.0.0.1:{port};"),
+        (r"access_log /var/log/nginx/almanac\.access\.log", f"access_log {access_log}"),
+    ]
+    for pattern, replacement in replacements:
+        text, count = re.subn(pattern, replacement, text)
+        if count != 1:
+            raise SetupError(f"{NGINX_SITE}: expected one match of {pattern!r}, found {count}")
+    return text
+
+
+def start_front(workdir, name, port, upstream_ports):
+    """nginx (worker_processes NGINX_WORKERS, like the reference) serving deploy/nginx.conf in
+    front of the instances on `upstream_ports`, with its access log on (as deployed)."""
+    nginx_dir = os.path.join(workdir, name)
+    os.makedirs(nginx_dir)
+    os.chmod(workdir, 0o755)  # nginx's workers run as nobody
+    os.chmod(nginx_dir, 0o755)
+    with open(os.path.join(nginx_dir, "almanac.conf"), "w") as f:
+        f.write(front_site(port, upstream_ports, os.path.join(nginx_dir, "access.log")))
+    conf = os.path.join(nginx_dir, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(FRONT_MAIN_CONF.format(workers=NGINX_WORKERS, dir=nginx_dir))
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    argv = [nginx, "-c", conf, "-p", nginx_dir, "-e", os.path.join(nginx_dir, "error.log"),
+            "-g", "daemon off;"]
+    check = subprocess.run(argv[:-2] + ["-t", "-q"], capture_output=True, text=True)
+    if check.returncode != 0:
+        raise SetupError(f"nginx -t refused the generated {conf}:\n{check.stderr}")
+    child = Child(f"nginx ({name})", argv, os.path.join(nginx_dir, "stdout.log"))
+    wait_ready(port, "/healthz", child.process, os.path.join(nginx_dir, "error.log"), 200)
+    return child
+
+
+class PgCluster:
+    """A throwaway PostgreSQL cluster (tools/pg-cluster.sh start DIR --durable: fsync on,
+    synchronous_commit on, full_page_writes on), stopped and deleted by stop()."""
+
+    name = "postgresql cluster"
+    pid = None
+
+    def __init__(self, workdir):
+        self.dir = os.path.join(workdir, "pg")
+        self.started = False
+        self.url = self.settings = self.data_dir = None
+        self.via_port = None  # Almanac connects through this port (a latency proxy) when set
+
+    def start(self):
+        os.makedirs(self.dir)
+        self.started = True  # from here on stop() undoes whatever start got to
+        done = subprocess.run([PG_CLUSTER, "start", self.dir, "--durable"],
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              start_new_session=True, timeout=300)
+        if done.returncode != 0:
+            raise SetupError(f"tools/pg-cluster.sh start failed:\n{done.stdout}{done.stderr}")
+        with open(os.path.join(self.dir, "url")) as f:
+            self.url = f.read().strip()
+        with open(os.path.join(self.dir, "settings")) as f:
+            self.settings = f.read().strip()
+        with open(os.path.join(self.dir, "data_dir")) as f:
+            self.data_dir = f.read().strip()
+
+    def create_database(self, name):
+        """A fresh database on the cluster; returns its URL."""
+        psql = shutil.which("psql") or "/usr/lib/postgresql/15/bin/psql"
+        done = subprocess.run([psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.url,
+                               "-c", f"CREATE DATABASE {name}"], stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:
+            raise SetupError(f"CREATE DATABASE {name} failed:\n{done.stderr}")
+        url = self.url.rsplit("/", 1)[0] + "/" + name
+        if self.via_port is not None:
+            url = re.sub(r":\d+/", f":{self.via_port}/", url, count=1)
+        return url
+
+    @property
+    def port(self):
+        return int(re.search(r":(\d+)/", self.url).group(1))
+
+    def stop(self):
+        if self.started:
+            self.started = False
+            if self.data_dir:  # the server's log, for a run that keeps its logs
+                try:
+                    shutil.copy(os.path.join(self.data_dir, "server.log"), self.dir)
+                except OSError:
+                    pass
+            subprocess.run([PG_CLUSTER, "stop", self.dir], stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=120)
+
+
+LATENCY_PROXY = os.path.join(ROOT, "build", "release", "bench", "latency_proxy")
+
+
+def start_latency_proxy(workdir, cluster, ports, rtt_ms):
+    """bench/latency_proxy.cpp between Almanac and the cluster, adding rtt_ms to every round
+    trip (half each way); the cluster's URLs then name its port."""
+    if not os.access(LATENCY_PROXY, os.X_OK):
+        raise SetupError(f"{LATENCY_PROXY} is missing: cmake --preset release -DALMANAC_BENCH=ON "
+                         "&& cmake --build --preset release --target latency_proxy")
+    port = pick_free_port(taken=ports)
+    ports.add(port)
+    log_path = os.path.join(workdir, "latency-proxy.log")
+    one_way_us = int(round(rtt_ms * 1000 / 2))
+    child = Child("latency proxy", [LATENCY_PROXY, str(port), "127.0.0.1", str(cluster.port),
+                                    str(one_way_us)], log_path)
+    deadline = time.monotonic() + READY_DEADLINE_S
+    while "ready" not in tail(log_path):
+        if child.process.poll() is not None or time.monotonic() > deadline:
+            child.stop()
+            raise SetupError(f"the latency proxy did not start:\n{tail(log_path)}")
+        time.sleep(0.05)
+    cluster.via_port = port
+    return child
+
+
+def filesystem_type(path):
+    """`stat -f` of path's filesystem (ext2/ext3 for ext4, tmpfs...): whether an fsync there
+    reaches a disk."""
+    done = subprocess.run(["stat", "-f", "-c", "%T", path], capture_output=True, text=True)
+    return done.stdout.strip() or "unknown"
+
+
+@dataclasses.dataclass
+class Target:
+    """One configuration under test, at one durability: the port wrk loads, the Almanac
+    processes behind it (one, or two behind a front nginx) and the seeded user."""
+    engine: str
+    topology: str
+    reads: str
+    port: int
+    instances: list
+    seed: object = None
+    front: object = None
+    idle_rss_kb: int = 0
+
+    @property
+    def key(self):
+        return (self.engine, self.topology, self.reads)
+
+    @property
+    def label(self):
+        label = self.engine if self.topology == "single" else f"{self.engine}-{self.topology}"
+        if self.engine == "sqlite" or self.reads == "pool":
+            return label
+        return f"{label}-inline-reads"
+
+    def check_alive(self, during):
+        for child in self.instances + ([self.front] if self.front else []):
+            if child.process.poll() is not None:
+                raise SetupError(f"{child.name} exited with {child.process.returncode} during "
+                                 f"{during}:\n{tail(child.log_path)}")
 
 
 # --- memory --------------------------------------------------------------------------------------
@@ -531,19 +751,21 @@ def reset_peak_rss(pid):
 
 
 class RssSampler:
-    """Samples VmRSS every RSS_SAMPLE_S while running; `peak_kb` is the largest seen, together
-    with VmHWM when it could be reset at start (so it covers spikes between samples)."""
+    """Samples VmRSS every RSS_SAMPLE_S while running; `peak_kb` is the largest seen (the sum over
+    `pids`: the instances of one configuration), together with VmHWM when it could be reset at
+    start (so it covers spikes between samples; with several processes the sum of their peaks,
+    an upper bound)."""
 
-    def __init__(self, pid):
-        self.pid = pid
+    def __init__(self, pids):
+        self.pids = list(pids)
         self.peak_kb = 0
         self._stop = threading.Event()
-        self._hwm_reset = reset_peak_rss(pid)
+        self._hwm_reset = all([reset_peak_rss(pid) for pid in self.pids])
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
         while not self._stop.is_set():
-            rss = proc_status_kb(self.pid, "VmRSS")
+            rss = sum(proc_status_kb(pid, "VmRSS") or 0 for pid in self.pids)
             if rss:
                 self.peak_kb = max(self.peak_kb, rss)
             self._stop.wait(RSS_SAMPLE_S)
@@ -556,7 +778,8 @@ class RssSampler:
         self._stop.set()
         self._thread.join()
         if self._hwm_reset:
-            self.peak_kb = max(self.peak_kb, proc_status_kb(self.pid, "VmHWM") or 0)
+            self.peak_kb = max(self.peak_kb,
+                               sum(proc_status_kb(pid, "VmHWM") or 0 for pid in self.pids))
         return False
 
 
@@ -565,8 +788,9 @@ class RssSampler:
 class Seed:
     """What the fresh database holds for the scripts: the seeded user and its tokens."""
 
-    def __init__(self, port):
+    def __init__(self, port, engine="sqlite"):
         self.port = port
+        self.engine = engine
         status, body = http_request(port, "POST", "/api/auth/register/", BENCH_USER)
         if status != 201:
             raise SetupError(f"register answered {status}: {body!r}")
@@ -705,54 +929,78 @@ def merge_statuses(runs):
     return merged
 
 
-def run_scenario(args, workdir, scenario, ports, servers):
-    """Runs `scenario` against nginx and the Almanac server of its durability (servers maps a
-    durability to (Child, Seed))."""
-    almanac, seed = servers[scenario.durability]
+def run_scenario(args, workdir, scenario, reference_port, configurations):
+    """Runs `scenario` against nginx and each configuration that can answer it, alternated
+    within each round (reference, then each configuration in CONFIGURATIONS order).
+    `configurations` maps (engine, topology) to {durability: Target}. Returns one result per
+    configuration that ran it."""
     connections = scenario.connections or args.connections
-    env = seed.env()
-    if scenario.seed is not None:
-        env.update(scenario.seed(seed))
-    path = scenario.path.format_map(env)  # "/api/events/{BENCH_EVENT_ID}/" -> a seeded id
-    result = {"scenario": scenario.name, "path": path, "connections": connections,
-              "measures": scenario.what}
-    if scenario.login_rate:
-        result["seconds_per_hash"] = seed.seconds_per_hash()
-    reference, ours = [], []
+    targets = [servers[scenario.durability] for servers in configurations.values()
+               if scenario.durability in servers]
+    if not targets:
+        return []
+    envs, paths, results = {}, {}, {}
+    for target in targets:
+        env = target.seed.env()
+        if scenario.seed is not None:
+            log(f"{scenario.name}: seeding {target.label}")
+            env.update(scenario.seed(target.seed))
+        envs[target.key] = env
+        paths[target.key] = scenario.path.format_map(env)  # "/api/events/{BENCH_EVENT_ID}/"
+        result = {"scenario": scenario.name, "path": paths[target.key],
+                  "connections": connections, "measures": scenario.what,
+                  "engine": target.engine, "topology": target.topology,
+                  "reads": target.reads,
+                  "configuration": target.label}
+        if scenario.login_rate:
+            result["seconds_per_hash"] = target.seed.seconds_per_hash()
+        results[target.key] = result
+    # The reference gets the first target's environment (its token); it ignores it anyway.
+    reference_env = envs[targets[0].key]
+    reference, ours = [], {target.key: [] for target in targets}
     for round_number in range(1, args.rounds + 1):
         log(f"{scenario.name}: round {round_number}/{args.rounds}: nginx")
         reference.append(run_wrk(args, workdir, f"{scenario.name}-{round_number}-nginx",
-                                 ports["nginx"], "/", scenario.script, connections, env,
-                                 expect=200))
-        log(f"{scenario.name}: round {round_number}/{args.rounds}: almanac")
-        if scenario.before_run is not None:
-            env.update(scenario.before_run(seed, env))
-        with RssSampler(almanac.pid) as sampler:
-            run = run_wrk(args, workdir, f"{scenario.name}-{round_number}-almanac",
-                          ports[scenario.durability], path, scenario.script, connections, env,
-                          expect=scenario.expect)
-        run.peak_rss_kb = sampler.peak_kb
-        ours.append(run)
-        if almanac.process.poll() is not None:
-            raise SetupError(f"almanac exited with {almanac.process.returncode} during "
-                             f"{scenario.name}:\n{tail(almanac.log_path)}")
-    result["almanac"] = summarize(ours)
-    result["nginx"] = summarize(reference)
-    result["ratio"] = round(result["almanac"]["rps_median"] / result["nginx"]["rps_median"], 3)
-    result["rss_peak_kb"] = max(r.peak_rss_kb or 0 for r in ours)
-    if scenario.items:
-        result["items_per_request"] = scenario.items
-        result["items_per_s"] = round(scenario.items * result["almanac"]["rps_median"], 1)
-    if scenario.login_rate:
-        cores = os.cpu_count() or 1
-        theoretical = cores / result["seconds_per_hash"]
-        result["cores"] = cores
-        result["seconds_per_hash"] = round(result["seconds_per_hash"], 5)
-        result["logins_per_s_theoretical"] = round(theoretical, 1)
-        result["login_efficiency"] = round(result["almanac"]["rps_median"] / theoretical, 3)
-    result["ok"] = all(side["unexpected"] == 0 and side["socket_errors"] == 0
-                       for side in (result["almanac"], result["nginx"]))
-    return result
+                                 reference_port, "/", scenario.script, connections,
+                                 reference_env, expect=200))
+        for target in targets:
+            log(f"{scenario.name}: round {round_number}/{args.rounds}: almanac {target.label}")
+            env = envs[target.key]
+            if scenario.before_run is not None:
+                env.update(scenario.before_run(target.seed, env))
+            with RssSampler(child.pid for child in target.instances) as sampler:
+                run = run_wrk(args, workdir,
+                              f"{scenario.name}-{round_number}-{target.label}",
+                              target.port, paths[target.key], scenario.script, connections,
+                              env, expect=scenario.expect)
+            run.peak_rss_kb = sampler.peak_kb
+            ours[target.key].append(run)
+            target.check_alive(scenario.name)
+    nginx = summarize(reference)
+    for target in targets:
+        result = results[target.key]
+        result["almanac"] = summarize(ours[target.key])
+        result["nginx"] = nginx
+        result["ratio"] = round(result["almanac"]["rps_median"] / nginx["rps_median"], 3)
+        result["rss_peak_kb"] = max(r.peak_rss_kb or 0 for r in ours[target.key])
+        if scenario.items:
+            result["items_per_request"] = scenario.items
+            result["items_per_s"] = round(scenario.items * result["almanac"]["rps_median"], 1)
+        if scenario.login_rate:
+            cores = os.cpu_count() or 1
+            theoretical = cores / result["seconds_per_hash"]
+            result["cores"] = cores
+            result["seconds_per_hash"] = round(result["seconds_per_hash"], 5)
+            result["logins_per_s_theoretical"] = round(theoretical, 1)
+            result["login_efficiency"] = round(result["almanac"]["rps_median"] / theoretical, 3)
+        result["ok"] = all(side["unexpected"] == 0 and side["socket_errors"] == 0
+                           for side in (result["almanac"], result["nginx"]))
+    baseline = results.get(BASELINE)
+    for key, result in results.items():
+        if baseline is not None and key != BASELINE:
+            result["ratio_to_sqlite"] = round(
+                result["almanac"]["rps_median"] / baseline["almanac"]["rps_median"], 3)
+    return list(results.values())
 
 
 def fmt_rps(value):
@@ -763,23 +1011,9 @@ def fmt_ms(side):
     return f"{side['p50_ms']:.2f} / {side['p99_ms']:.2f}"
 
 
-def print_report(args, results, idle_rss_kb, settings):
-    rows = [("scenario", "conns", "Almanac req/s", "nginx req/s", "ratio",
-             "Almanac p50/p99 ms", "nginx p50/p99 ms", "peak RSS", "status")]
-    for r in results:
-        bad = []
-        for side in ("almanac", "nginx"):
-            if r[side]["unexpected"]:
-                bad.append(f"{side}: {r[side]['unexpected']} unexpected {r[side]['statuses']}")
-            if r[side]["socket_errors"]:
-                bad.append(f"{side}: {r[side]['socket_errors']} socket errors")
-        rows.append((r["scenario"], str(r["connections"]), fmt_rps(r["almanac"]["rps_median"]),
-                     fmt_rps(r["nginx"]["rps_median"]), f"{r['ratio']:.2f}",
-                     fmt_ms(r["almanac"]), fmt_ms(r["nginx"]),
-                     f"{r['rss_peak_kb'] / 1024:.1f} MB", "ok" if r["ok"] else "FAIL"))
-        r["_problems"] = bad
+def format_table(rows, numeric):
+    """Rows of cells as aligned text lines; the first row is the header, underlined."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    numeric = {1, 2, 3, 4, 7}
     lines = []
     for index, row in enumerate(rows):
         cells = [cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i])
@@ -787,13 +1021,40 @@ def print_report(args, results, idle_rss_kb, settings):
         lines.append("  ".join(cells).rstrip())
         if index == 0:
             lines.append("  ".join("-" * w for w in widths))
+    return lines
+
+
+def problems_of(result):
+    bad = []
+    for side in ("almanac", "nginx"):
+        if result[side]["unexpected"]:
+            bad.append(f"{side}: {result[side]['unexpected']} unexpected "
+                       f"{result[side]['statuses']}")
+        if result[side]["socket_errors"]:
+            bad.append(f"{side}: {result[side]['socket_errors']} socket errors")
+    return bad
+
+
+def print_configuration(args, key, results, idle_rss_kb, settings):
+    """The table of one configuration: each scenario against the reference, as before there
+    were several."""
+    title = CONFIGURATION_TITLES[key]
+    rows = [("scenario", "conns", "Almanac req/s", "nginx req/s", "ratio",
+             "Almanac p50/p99 ms", "nginx p50/p99 ms", "peak RSS", "status")]
+    for r in results:
+        rows.append((r["scenario"], str(r["connections"]), fmt_rps(r["almanac"]["rps_median"]),
+                     fmt_rps(r["nginx"]["rps_median"]), f"{r['ratio']:.2f}",
+                     fmt_ms(r["almanac"]), fmt_ms(r["nginx"]),
+                     f"{r['rss_peak_kb'] / 1024:.1f} MB", "ok" if r["ok"] else "FAIL"))
     print()
-    print(f"Almanac vs nginx: {settings}")
+    print(f"Almanac ({title}: engine {key[0]}, topology {key[1]}, reads {key[2]}) vs nginx: "
+          f"{settings}")
     print(f"ratio = Almanac req/s / nginx req/s (medians of {args.rounds} rounds, A B A B ...); "
           f"latency = median over rounds of each round's p50 and p99")
-    print("\n".join(lines))
+    print("\n".join(format_table(rows, {1, 2, 3, 4, 7})))
+    rss_note = " (the sum over both instances)" if key[1] == "nginx2" else ""
     print(f"Almanac RSS idle after start: {idle_rss_kb / 1024:.1f} MB; peak RSS = max during "
-          "the scenario's Almanac runs")
+          f"the scenario's Almanac runs{rss_note}")
     for r in results:
         if "logins_per_s_theoretical" in r:
             print(f"{r['scenario']}: {r['almanac']['rps_median']:,.1f} logins/s vs theoretical "
@@ -804,14 +1065,57 @@ def print_report(args, results, idle_rss_kb, settings):
             print(f"{r['scenario']}: {r['items_per_s']:,.0f} events/s = {r['items_per_request']:,} "
                   f"events per request x {r['almanac']['rps_median']:,.1f} req/s "
                   f"(p50 {r['almanac']['p50_ms']:.1f} ms per request at -c{r['connections']})")
-        for problem in r.pop("_problems"):
-            print(f"FAIL {r['scenario']}: {problem}")
+        for problem in problems_of(r):
+            print(f"FAIL {r['scenario']} ({title}): {problem}")
     by_name = {r["scenario"]: r for r in results}
     if "event_create" in by_name and "event_create_normal" in by_name:
         full = by_name["event_create"]["almanac"]["rps_median"]
         normal = by_name["event_create_normal"]["almanac"]["rps_median"]
         print(f"durability: event_create with --durability full / normal = {full:,.0f} / "
               f"{normal:,.0f} req/s = {full / normal:.2f} (group commit: one fsync per group)")
+
+
+def print_comparison(args, keys, results):
+    """The configurations side by side: req/s, ratio to SQLite single and to nginx."""
+    by_scenario = {}
+    for r in results:
+        by_scenario.setdefault(r["scenario"], {})[(r["engine"], r["topology"], r["reads"])] = r
+    header = ["scenario", "nginx req/s"]
+    for key in keys:
+        title = CONFIGURATION_TITLES[key]
+        header += [f"{title} req/s"]
+        if key != BASELINE and BASELINE in keys:
+            header += ["/SQLite"]
+        header += ["/nginx"]
+    rows = [tuple(header)]
+    for scenario, row_results in by_scenario.items():
+        first = next(iter(row_results.values()))
+        row = [scenario, fmt_rps(first["nginx"]["rps_median"])]
+        for key in keys:
+            r = row_results.get(key)
+            with_sqlite = key != BASELINE and BASELINE in keys
+            if r is None:
+                row += ["-"] * (3 if with_sqlite else 2)
+                continue
+            row.append(fmt_rps(r["almanac"]["rps_median"]) + ("" if r["ok"] else " FAIL"))
+            if with_sqlite:
+                row.append(f"{r['ratio_to_sqlite']:.2f}" if "ratio_to_sqlite" in r else "-")
+            row.append(f"{r['ratio']:.2f}")
+        rows.append(tuple(row))
+    print()
+    print(f"Configurations side by side (medians of {args.rounds} rounds; /SQLite = req/s / "
+          "SQLite single's req/s, /nginx = req/s / the reference's req/s in the same rounds; "
+          "- = not run on that configuration):")
+    print("\n".join(format_table(rows, set(range(1, len(header))))))
+
+
+def print_report(args, keys, results, idle_rss, settings):
+    for key in keys:
+        mine = [r for r in results if (r["engine"], r["topology"], r["reads"]) == key]
+        if mine:
+            print_configuration(args, key, mine, idle_rss[key], settings)
+    if len(keys) > 1:
+        print_comparison(args, keys, results)
     print()
     for r in results:
         print("BENCH " + json.dumps(r, sort_keys=True, separators=(",", ":")))
@@ -829,6 +1133,19 @@ def parse_args(argv):
     parser.add_argument("--wrk-threads", type=int, default=1, help="wrk -t (1)")
     parser.add_argument("--scenarios", default="",
                         help="comma-separated subset of: " + ", ".join(s.name for s in SCENARIOS))
+    parser.add_argument("--engine", choices=("sqlite", "postgresql", "all"), default="all",
+                        help="the storage engine(s) measured (all)")
+    parser.add_argument("--topology", choices=("single", "nginx2", "all"), default="all",
+                        help="one instance, or two on one PostgreSQL database behind nginx with "
+                             "deploy/nginx.conf (PostgreSQL only); all: both (all)")
+    parser.add_argument("--pg-reads", choices=("inline", "pool", "both"), default="pool",
+                        help="PostgreSQL's reads on the reader connections' threads (pool, "
+                             "Almanac's default) or on the I/O thread (inline: --database-reads "
+                             "inline); both: each PostgreSQL configuration twice (pool)")
+    parser.add_argument("--pg-rtt-ms", type=float, default=0.0,
+                        help="round-trip time added between Almanac and PostgreSQL by a TCP "
+                             "proxy (bench/latency_proxy.cpp; half of it each way); 0: direct "
+                             "(0)")
     parser.add_argument("--binary", default=DEFAULT_BINARY,
                         help="the Almanac binary (build/release/almanac)")
     args = parser.parse_args(argv)
@@ -840,17 +1157,81 @@ def parse_args(argv):
         parser.error("--rounds must be 1..20")
     if not 1 <= args.wrk_threads <= args.connections:
         parser.error("--wrk-threads must be 1..connections")
+    if not 0 <= args.pg_rtt_ms <= 1000:
+        parser.error("--pg-rtt-ms must be 0..1000")
     names = [n.strip() for n in args.scenarios.split(",") if n.strip()]
     known = {s.name: s for s in SCENARIOS}
     unknown = [n for n in names if n not in known]
     if unknown:
         parser.error(f"unknown scenario(s) {unknown}; known: {', '.join(known)}")
     args.selected = [known[n] for n in names] if names else list(SCENARIOS)
+    args.configurations = [(engine, topology, reads) for engine, topology, reads in CONFIGURATIONS
+                           if args.engine in ("all", engine)
+                           and args.topology in ("all", topology)
+                           and (engine == "sqlite" or args.pg_reads in ("both", reads))]
+    if not args.configurations:
+        parser.error(f"--engine {args.engine} --topology {args.topology}: nothing to run (two "
+                     "instances need the PostgreSQL engine)")
     return args
 
 
 def raise_on_signal(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+def start_configuration(args, workdir, key, cluster, ports, needs_normal):
+    """Starts one configuration's processes; returns ({durability: Target}, [children])."""
+    engine, topology, reads = key
+    children = []
+    servers = {}
+    name = Target(engine, topology, reads, 0, []).label
+    try:
+        if engine == "sqlite":
+            port = pick_free_port(taken=ports)
+            ports.add(port)
+            children.append(start_almanac(args.binary, workdir, port, "sqlite-full"))
+            servers["full"] = Target(engine, topology, reads, port, [children[-1]])
+            if needs_normal:
+                normal_port = pick_free_port(taken=ports)
+                ports.add(normal_port)
+                children.append(start_almanac(args.binary, workdir, normal_port,
+                                              "sqlite-normal", durability="normal"))
+                servers["normal"] = Target(engine, topology, reads, normal_port, [children[-1]])
+        elif topology == "single":
+            url = cluster.create_database("almanac_bench_" + name.replace("-", "_"))
+            port = pick_free_port(taken=ports)
+            ports.add(port)
+            children.append(start_almanac(args.binary, workdir, port, name, database=url,
+                                          extra_args=("--database-reads", reads)))
+            servers["full"] = Target(engine, topology, reads, port, [children[-1]])
+        else:
+            # Two instances sharing one database and one JWT secret, behind deploy/nginx.conf:
+            # each believes nginx's X-Forwarded-For (as the file's comment asks).
+            url = cluster.create_database("almanac_bench_" + name.replace("-", "_"))
+            secret = secrets.token_hex(32)
+            instances = []
+            for instance in ("a", "b"):
+                port = pick_free_port(taken=ports)
+                ports.add(port)
+                children.append(start_almanac(args.binary, workdir, port, f"{name}-{instance}",
+                                              database=url, jwt_secret=secret,
+                                              extra_args=("--trusted-proxies", "127.0.0.1",
+                                                          "--database-reads", reads)))
+                instances.append((port, children[-1]))
+            front_port = pick_free_port(taken=ports)
+            ports.add(front_port)
+            front = start_front(workdir, f"{name}-nginx", front_port,
+                                [p for p, _ in instances])
+            children.append(front)
+            servers["full"] = Target(engine, topology, reads, front_port,
+                                     [c for _, c in instances], front=front)
+        for target in servers.values():
+            target.seed = Seed(target.port, engine)
+    except BaseException:
+        for child in reversed(children):
+            child.stop()
+        raise
+    return servers, children
 
 
 def main(argv):
@@ -866,31 +1247,54 @@ def main(argv):
     workdir = tempfile.mkdtemp(prefix="almanac-bench-")
     keep_workdir = False
     try:
-        ensure_debian_packages(["nginx-light", "wrk"])
+        postgres = any(key[0] == "postgresql" for key in args.configurations)
+        ensure_debian_packages(["nginx-light", "wrk"] + (["postgresql-15"] if postgres else []))
         nginx_port = pick_free_port()
-        almanac_port = pick_free_port(taken={nginx_port})
+        ports = {nginx_port}
         children.append(start_nginx(workdir, nginx_port))
-        almanac = start_almanac(args.binary, workdir, almanac_port)
-        children.append(almanac)
+        cluster = None
+        if postgres:
+            log("starting a PostgreSQL cluster (tools/pg-cluster.sh --durable)")
+            cluster = PgCluster(workdir)
+            children.append(cluster)  # stopped on every way out, whatever start got to
+            cluster.start()
+            if args.pg_rtt_ms > 0:
+                children.append(start_latency_proxy(workdir, cluster, ports, args.pg_rtt_ms))
+        needs_normal = any(s.durability == "normal" for s in args.selected)
+        configurations = {}
+        idle_rss = {}
+        for key in args.configurations:
+            servers, started = start_configuration(args, workdir, key, cluster, ports,
+                                                   needs_normal)
+            children.extend(started)
+            configurations[key] = servers
         time.sleep(0.5)  # let start-up settle before reading the idle RSS
-        idle_rss_kb = proc_status_kb(almanac.pid, "VmRSS") or 0
-        servers = {"full": (almanac, Seed(almanac_port))}
-        ports = {"nginx": nginx_port, "full": almanac_port}
-        if any(s.durability == "normal" for s in args.selected):
-            normal_port = pick_free_port(taken={nginx_port, almanac_port})
-            normal = start_almanac(args.binary, workdir, normal_port, durability="normal")
-            children.append(normal)
-            servers["normal"] = (normal, Seed(normal_port))
-            ports["normal"] = normal_port
+        for key, servers in configurations.items():
+            idle_rss[key] = sum(proc_status_kb(child.pid, "VmRSS") or 0
+                                for child in servers["full"].instances)
         cores = os.cpu_count()
         own = ", ".join(f"{s.name} -c{s.connections}" for s in args.selected if s.connections)
         settings = (f"wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}s "
                     f"--timeout {WRK_TIMEOUT}{f' ({own})' if own else ''}, {args.rounds} rounds; "
-                    f"Almanac --threads {ALMANAC_THREADS}, nginx worker_processes "
-                    f"{NGINX_WORKERS}; wrk and both servers on this machine's {cores} cores")
+                    f"Almanac --threads {ALMANAC_THREADS} (each instance), nginx "
+                    f"worker_processes {NGINX_WORKERS}; wrk and all servers on this machine's "
+                    f"{cores} cores")
+        if BASELINE in configurations:
+            settings += f"; SQLite --durability full on {filesystem_type(workdir)}"
+        if cluster is not None:
+            settings += (f"; PostgreSQL 15 on loopback TCP, {cluster.settings}, data on "
+                         f"{filesystem_type(cluster.data_dir)}, --database-pool 8 (default)")
+            if args.pg_rtt_ms > 0:
+                settings += (f", reached through bench/latency_proxy adding {args.pg_rtt_ms:g} ms "
+                             "to every round trip")
+        if ("postgresql", "nginx2") in configurations:
+            settings += ("; nginx2 = 2 instances on one database behind nginx with "
+                         f"deploy/nginx.conf (worker_processes {NGINX_WORKERS}, access log on)")
         log(settings)
         load_before = os.getloadavg()[0]
-        results = [run_scenario(args, workdir, s, ports, servers) for s in args.selected]
+        results = []
+        for scenario in args.selected:
+            results.extend(run_scenario(args, workdir, scenario, nginx_port, configurations))
         load_after = os.getloadavg()[0]
         # Other work on the box (a build, a test run) takes cores from whichever side runs: the
         # alternation spreads it over both, but the reader should know it was there.
@@ -898,9 +1302,9 @@ def main(argv):
                      f"(the load itself adds about {1 + args.wrk_threads + ALMANAC_THREADS})")
         for r in results:
             r.update(duration_s=args.duration, rounds=args.rounds, wrk_threads=args.wrk_threads,
-                     rss_idle_kb=idle_rss_kb, loadavg_before=round(load_before, 2),
-                     loadavg_after=round(load_after, 2))
-        print_report(args, results, idle_rss_kb, settings)
+                     rss_idle_kb=idle_rss[(r["engine"], r["topology"], r["reads"])],
+                     loadavg_before=round(load_before, 2), loadavg_after=round(load_after, 2))
+        print_report(args, args.configurations, results, idle_rss, settings)
         return 0 if all(r["ok"] for r in results) else 1
     except SetupError as error:
         log(f"setup failed: {error}")

@@ -149,6 +149,7 @@ int main(int argc, char** argv) {
     int schema_version = 0;
     if (postgres) {
       almanac::store::postgres::PgOptions options{config.database, config.database_pool};
+      options.read_pool = config.database_read_pool;
       if (config.command == "serve" && config.metrics) options.observer = &metrics;
       auto pg = std::make_unique<almanac::store::postgres::PgStore>(options);
       if (config.command != "serve") schema_version = pg->schema_version();

@@ -47,7 +47,8 @@ boost::asio::awaitable<http::Response> login(http::Request& request, Services& s
 }
 
 boost::asio::awaitable<http::Response> refresh(http::Request& request, Services& services) {
-  const std::string access = services.auth.refresh(read_refresh_token(request));
+  const std::string token = read_refresh_token(request);
+  const std::string access = co_await services.auth.refresh(token);
   co_return http::json_response(http::Status::ok, boost::json::object{{"access", access}})
       .with_header("Cache-Control", "no-store");
 }

@@ -154,7 +154,7 @@ boost::asio::awaitable<http::Response> create(http::Request& request, Services& 
 }
 
 boost::asio::awaitable<http::Response> get(http::Request& request, Services& services) {
-  const domain::EventView view = services.events.get(request.user(), request.id("id"));
+  const domain::EventView view = co_await services.events.get(request.user(), request.id("id"));
   if (request.count_header("If-None-Match") > 0 &&
       domain::none_match_fails(request.header("If-None-Match"), view.event.version)) {
     http::Response not_modified = http::empty_response(http::Status::not_modified);
@@ -189,7 +189,7 @@ boost::asio::awaitable<http::Response> remove(http::Request& request, Services& 
 
 boost::asio::awaitable<http::Response> list(http::Request& request, Services& services) {
   const domain::EventListQuery query = read_list_query(request);
-  const domain::EventPage page = services.events.list(request.user(), query);
+  const domain::EventPage page = co_await services.events.list(request.user(), query);
   const std::int64_t num_pages =
       std::max<std::int64_t>(1, (page.count + query.page_size - 1) / query.page_size);
   http::Response response;

@@ -32,7 +32,7 @@ http::Response listing(boost::json::array items, const domain::VersionWindow& wi
 boost::asio::awaitable<http::Response> list(http::Request& request, Services& services) {
   const domain::VersionWindow window = read_version_window(request);
   const domain::VersionPage page =
-      services.history.history(request.user(), request.id("id"), window);
+      co_await services.history.history(request.user(), request.id("id"), window);
   boost::json::array items;
   items.reserve(page.results.size());
   for (const domain::EventVersion& version : page.results) {
@@ -43,14 +43,14 @@ boost::asio::awaitable<http::Response> list(http::Request& request, Services& se
 
 boost::asio::awaitable<http::Response> version(http::Request& request, Services& services) {
   const domain::EventVersion found =
-      services.history.version(request.user(), request.id("id"), request.id("history_id"));
+      co_await services.history.version(request.user(), request.id("id"), request.id("history_id"));
   co_return http::json_response(http::Status::ok, version_json(found));
 }
 
 boost::asio::awaitable<http::Response> changelog(http::Request& request, Services& services) {
   const domain::VersionWindow window = read_version_window(request);
   const service::Changelog log =
-      services.history.changelog(request.user(), request.id("id"), window);
+      co_await services.history.changelog(request.user(), request.id("id"), window);
   boost::json::array items;
   items.reserve(log.entries.size());
   for (const domain::ChangelogEntry& entry : log.entries) {
@@ -60,9 +60,10 @@ boost::asio::awaitable<http::Response> changelog(http::Request& request, Service
 }
 
 boost::asio::awaitable<http::Response> diff(http::Request& request, Services& services) {
-  const auto [first, second] = services.history.diff(
-      request.user(), request.id("id"), request.id("old_version_id"), request.id("new_version_id"));
-  co_return http::json_response(http::Status::ok, diff_json(first, second));
+  const std::pair<domain::EventVersion, domain::EventVersion> versions =
+      co_await services.history.diff(request.user(), request.id("id"), request.id("old_version_id"),
+                                     request.id("new_version_id"));
+  co_return http::json_response(http::Status::ok, diff_json(versions.first, versions.second));
 }
 
 boost::asio::awaitable<http::Response> rollback(http::Request& request, Services& services) {

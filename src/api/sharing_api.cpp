@@ -146,7 +146,7 @@ boost::asio::awaitable<http::Response> share(http::Request& request, Services& s
 
 boost::asio::awaitable<http::Response> list(http::Request& request, Services& services) {
   const std::vector<Participant> participants =
-      services.sharing.participants(request.user(), request.id("id"));
+      co_await services.sharing.participants(request.user(), request.id("id"));
   co_return http::json_response(
       http::Status::ok, boost::json::object{{"participants", participants_json(participants)}});
 }

@@ -133,6 +133,17 @@ const std::vector<Option>& options() {
        set_database},
       {"database-pool", "PostgreSQL connections per instance, half of them for writes (8)",
        [](Config& c, auto f, const auto& v) { set_count(c.database_pool, f, v, 2, 1000); }},
+      {"database-reads",
+       "PostgreSQL reads: pool (on the reader connections' threads, the request waiting) | inline "
+       "(on the I/O thread) (pool)",
+       [](Config& c, auto f, const auto& v) {
+         if (v == "inline")
+           c.database_read_pool = false;
+         else if (v == "pool")
+           c.database_read_pool = true;
+         else
+           bad_value(f, v, "expected inline or pool");
+       }},
       {"threads", "I/O threads (number of cores)",
        [](Config& c, auto f, const auto& v) { set_count(c.threads, f, v, 1, 256); }},
       {"log-format", "text | json (text)",

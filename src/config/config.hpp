@@ -30,6 +30,7 @@ struct Config {
   std::string database = "sqlite:data/almanac.db";
   std::string sqlite_path = "data/almanac.db";  // derived from `database`; empty for PostgreSQL
   std::size_t database_pool = 8;                // PostgreSQL connections (readers + writers)
+  bool database_read_pool = true;               // --database-reads pool (PostgreSQL)
   unsigned threads = 1;                         // I/O threads; default: number of cores
   util::LogFormat log_format = util::LogFormat::kText;
   util::LogLevel log_level = util::LogLevel::kInfo;

@@ -17,8 +17,8 @@
 #include "util/worker_pool.hpp"
 
 // Bridges from the I/O threads' coroutines to work done on other threads (the store's writer,
-// the password-hashing pool): the coroutine suspends, the work runs there, and the coroutine
-// resumes on its own thread with the result or the exception.
+// its readers, the password-hashing pool): the coroutine suspends, the work runs there, and the
+// coroutine resumes on its own thread with the result or the exception.
 //
 // g++ 12 mishandles temporaries with destructors inside a co_await expression (it may destroy a
 // lambda's captures twice). Callers therefore build the work as a named local first:
@@ -109,6 +109,27 @@ boost::asio::awaitable<T> write(store::Store& store, std::function<T(store::Stor
                 completion.succeed(std::move(*result));
               }
             });
+      },
+      boost::asio::use_awaitable, std::move(work));
+}
+
+// Runs `work` in a read transaction on the store's reader threads (Store::read_async) while the
+// coroutine waits, and resumes it once `work` is done; raises what `work` raised. For a store
+// whose reads_off_thread(); otherwise call store.read(), which needs no thread hop. `work` may
+// write into the caller's locals: they outlive it, as the caller waits.
+inline boost::asio::awaitable<void> read(store::Store& store,
+                                         std::function<void(store::StoreReader&)> work) {
+  return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
+                                     void(std::exception_ptr)>(
+      [&store](auto handler, std::function<void(store::StoreReader&)> work) {
+        const detail::Completion<void, decltype(handler)> completion(std::move(handler));
+        store.read_async(std::move(work), [completion](std::exception_ptr error) {
+          if (error) {
+            completion.fail(std::move(error));
+          } else {
+            completion.succeed();
+          }
+        });
       },
       boost::asio::use_awaitable, std::move(work));
 }

@@ -84,10 +84,15 @@ boost::asio::awaitable<TokenPair> AuthService::register_user(const std::string& 
   // Refuse a taken name before paying for a hash; the unique index still settles races.
   bool username_taken = false;
   bool email_taken = false;
-  store_.read([&](store::StoreReader& reader) {
+  std::function<void(store::StoreReader&)> work = [&](store::StoreReader& reader) {
     username_taken = reader.username_exists(username);
     email_taken = !username_taken && reader.email_exists(email);
-  });
+  };
+  if (store_.reads_off_thread()) {
+    co_await read(store_, std::move(work));
+  } else {
+    store_.read(work);
+  }
   const auto taken = [](bool username) {
     return username ? Error(ErrorCode::kInvalidArgument, "Username already exists",
                             "username_taken", {{"username", {"Username already exists"}}})
@@ -116,7 +121,14 @@ boost::asio::awaitable<TokenPair> AuthService::register_user(const std::string& 
 boost::asio::awaitable<TokenPair> AuthService::login(const std::string& login,
                                                      const std::string& password) {
   std::optional<domain::UserCredentials> found;
-  store_.read([&](store::StoreReader& reader) { found = reader.find_credentials(login); });
+  std::function<void(store::StoreReader&)> work = [&](store::StoreReader& reader) {
+    found = reader.find_credentials(login);
+  };
+  if (store_.reads_off_thread()) {
+    co_await read(store_, std::move(work));
+  } else {
+    store_.read(work);
+  }
 
   // Every attempt counts against the account's quota before any hashing; a success is refunded,
   // so only failures use it up, and concurrent attempts cannot overshoot it.
@@ -163,30 +175,36 @@ boost::asio::awaitable<TokenPair> AuthService::login(const std::string& login,
   co_return issue_pair(found->user);
 }
 
-auth::TokenClaims AuthService::verify_refresh(std::string_view token, domain::User* user) {
+boost::asio::awaitable<auth::TokenClaims> AuthService::verify_refresh(std::string_view token,
+                                                                      domain::User* user) {
   const auth::VerifiedToken verified = jwt_.verify(token, auth::TokenType::kRefresh, clock_());
   if (!verified.ok()) throw invalid_refresh();
   bool revoked = false;
   std::optional<domain::User> owner;
-  store_.read([&](store::StoreReader& reader) {
+  std::function<void(store::StoreReader&)> work = [&](store::StoreReader& reader) {
     revoked = reader.is_token_revoked(verified.claims.jti);
     if (!revoked) owner = reader.find_user(verified.claims.user_id);
-  });
+  };
+  if (store_.reads_off_thread()) {
+    co_await read(store_, std::move(work));
+  } else {
+    store_.read(work);
+  }
   if (revoked || !owner || !owner->is_active) throw invalid_refresh();
   if (user != nullptr) *user = *owner;
-  return verified.claims;
+  co_return verified.claims;
 }
 
-std::string AuthService::refresh(std::string_view refresh_token) {
+boost::asio::awaitable<std::string> AuthService::refresh(std::string_view refresh_token) {
   domain::User user;
-  verify_refresh(refresh_token, &user);
+  co_await verify_refresh(refresh_token, &user);
   const std::int64_t now = clock_();
-  return jwt_.sign({auth::TokenType::kAccess, user.id, auth::new_jti(), now,
-                    now + settings_.access_lifetime.count()});
+  co_return jwt_.sign({auth::TokenType::kAccess, user.id, auth::new_jti(), now,
+                       now + settings_.access_lifetime.count()});
 }
 
 boost::asio::awaitable<void> AuthService::logout(const std::string& refresh_token) {
-  const auth::TokenClaims claims = verify_refresh(refresh_token, nullptr);
+  const auth::TokenClaims claims = co_await verify_refresh(refresh_token, nullptr);
   std::function<bool(store::StoreWriter&)> revoke = [claims](store::StoreWriter& writer) {
     return writer.revoke_token(claims.jti, claims.user_id, claims.expires_at);
   };

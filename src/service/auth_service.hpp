@@ -60,7 +60,7 @@ class AuthService {
   // Issues a new access token for a valid refresh token. Raises kUnauthenticated
   // "token_not_valid" when the token is malformed, expired, revoked, not a refresh token, or its
   // user no longer exists.
-  std::string refresh(std::string_view refresh_token);
+  boost::asio::awaitable<std::string> refresh(std::string_view refresh_token);
 
   // Revokes a refresh token (durably, before returning). Raises like refresh().
   boost::asio::awaitable<void> logout(const std::string& refresh_token);
@@ -72,7 +72,8 @@ class AuthService {
 
  private:
   TokenPair issue_pair(const domain::User& user);
-  auth::TokenClaims verify_refresh(std::string_view token, domain::User* user);
+  boost::asio::awaitable<auth::TokenClaims> verify_refresh(std::string_view token,
+                                                           domain::User* user);
 
   store::Store& store_;
   const auth::JwtCodec& jwt_;

@@ -45,11 +45,20 @@ boost::asio::awaitable<domain::EventView> EventService::create(const domain::Use
   co_return co_await write(store_, std::move(work));
 }
 
-domain::EventView EventService::get(const domain::User& user, domain::EventId id) {
+boost::asio::awaitable<domain::EventView> EventService::get(const domain::User& user,
+                                                            domain::EventId id) {
   std::optional<domain::EventView> view;
-  store_.read([&](store::StoreReader& reader) { view = reader.find_event_for(user.id, id); });
+  std::function<void(store::StoreReader&)> work = [&view, user_id = user.id,
+                                                   id](store::StoreReader& reader) {
+    view = reader.find_event_for(user_id, id);
+  };
+  if (store_.reads_off_thread()) {
+    co_await read(store_, std::move(work));
+  } else {
+    store_.read(work);
+  }
   if (!view) throw event_not_found();
-  return std::move(*view);
+  co_return std::move(*view);
 }
 
 boost::asio::awaitable<domain::EventView> EventService::update(const domain::User& user,
@@ -79,11 +88,19 @@ boost::asio::awaitable<void> EventService::remove(const domain::User& user, doma
   co_await write(store_, std::move(work));
 }
 
-domain::EventPage EventService::list(const domain::User& user,
-                                     const domain::EventListQuery& query) {
+boost::asio::awaitable<domain::EventPage> EventService::list(const domain::User& user,
+                                                             const domain::EventListQuery& query) {
   domain::EventPage page;
-  store_.read([&](store::StoreReader& reader) { page = reader.list_events(user.id, query); });
-  return page;
+  std::function<void(store::StoreReader&)> work = [&page, user_id = user.id,
+                                                   &query](store::StoreReader& reader) {
+    page = reader.list_events(user_id, query);
+  };
+  if (store_.reads_off_thread()) {
+    co_await read(store_, std::move(work));
+  } else {
+    store_.read(work);
+  }
+  co_return page;
 }
 
 boost::asio::awaitable<BatchResult> EventService::create_batch(

@@ -42,7 +42,7 @@ class EventService {
 
   // The event as `user` sees it. Raises kNotFound "Event not found" when it does not exist or
   // `user` takes no part in it.
-  domain::EventView get(const domain::User& user, domain::EventId id);
+  boost::asio::awaitable<domain::EventView> get(const domain::User& user, domain::EventId id);
 
   // Applies `draft` over the stored event (absent members keep their values) and records a '~'
   // version. Raises, in this order: kNotFound as get(), kPermissionDenied when the role may not
@@ -59,7 +59,8 @@ class EventService {
                                       const WriteOptions& options);
 
   // One page of `user`'s events. `query` must be valid (the api layer checks it).
-  domain::EventPage list(const domain::User& user, const domain::EventListQuery& query);
+  boost::asio::awaitable<domain::EventPage> list(const domain::User& user,
+                                                 const domain::EventListQuery& query);
 
   // Validates each draft alone and stores the valid ones in one transaction. Raises
   // kPayloadTooLarge beyond max_batch items (nothing stored); kInvalidArgument (or kConflict when

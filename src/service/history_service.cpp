@@ -20,43 +20,60 @@ Error version_not_found() { return Error(ErrorCode::kNotFound, "Version not foun
 
 HistoryService::HistoryService(store::Store& store) : store_(store) {}
 
-domain::VersionPage HistoryService::history(const domain::User& user, domain::EventId id,
-                                            const domain::VersionWindow& window) {
+boost::asio::awaitable<domain::VersionPage> HistoryService::history(
+    const domain::User& user, domain::EventId id, const domain::VersionWindow& window) {
   domain::VersionPage page;
-  store_.read([&](store::StoreReader& reader) {
+  std::function<void(store::StoreReader&)> work = [&](store::StoreReader& reader) {
     require_access(reader, user, id, domain::Action::kRead);
     page.count = reader.count_versions(id);
     const domain::PositionRange range = domain::history_positions(window, page.count);
     page.results = reader.versions_at(id, range.first, range.last);
-  });
+  };
+  if (store_.reads_off_thread()) {
+    co_await read(store_, std::move(work));
+  } else {
+    store_.read(work);
+  }
   std::reverse(page.results.begin(), page.results.end());
-  return page;
+  co_return page;
 }
 
-domain::EventVersion HistoryService::version(const domain::User& user, domain::EventId id,
-                                             domain::HistoryId history_id) {
+boost::asio::awaitable<domain::EventVersion> HistoryService::version(const domain::User& user,
+                                                                     domain::EventId id,
+                                                                     domain::HistoryId history_id) {
   std::optional<domain::EventVersion> found;
-  store_.read([&](store::StoreReader& reader) {
+  std::function<void(store::StoreReader&)> work = [&](store::StoreReader& reader) {
     require_access(reader, user, id, domain::Action::kRead);
     found = reader.find_version(id, history_id);
-  });
+  };
+  if (store_.reads_off_thread()) {
+    co_await read(store_, std::move(work));
+  } else {
+    store_.read(work);
+  }
   if (!found) throw version_not_found();
-  return std::move(*found);
+  co_return std::move(*found);
 }
 
-Changelog HistoryService::changelog(const domain::User& user, domain::EventId id,
-                                    const domain::VersionWindow& window) {
+boost::asio::awaitable<Changelog> HistoryService::changelog(const domain::User& user,
+                                                            domain::EventId id,
+                                                            const domain::VersionWindow& window) {
   Changelog log;
   std::vector<domain::EventVersion> versions;
   domain::PositionRange range;
-  store_.read([&](store::StoreReader& reader) {
+  std::function<void(store::StoreReader&)> work = [&](store::StoreReader& reader) {
     require_access(reader, user, id, domain::Action::kRead);
     log.count = reader.count_versions(id);
     range = domain::changelog_positions(window, log.count);
     // One more at the front: the version the page's first entry is compared with.
     versions = reader.versions_at(id, std::max<std::int64_t>(1, range.first - 1), range.last);
-  });
-  if (range.first > range.last) return log;
+  };
+  if (store_.reads_off_thread()) {
+    co_await read(store_, std::move(work));
+  } else {
+    store_.read(work);
+  }
+  if (range.first > range.last) co_return log;
   const std::size_t first = range.first > 1 ? 1 : 0;  // index in `versions` of the page's first
   log.entries.reserve(versions.size() - first);
   for (std::size_t i = first; i < versions.size(); ++i) {
@@ -68,21 +85,26 @@ Changelog HistoryService::changelog(const domain::User& user, domain::EventId id
     entry.version = versions[i];  // a copy: versions[i] is the next entry's "before"
     log.entries.push_back(std::move(entry));
   }
-  return log;
+  co_return log;
 }
 
-std::pair<domain::EventVersion, domain::EventVersion> HistoryService::diff(
+boost::asio::awaitable<std::pair<domain::EventVersion, domain::EventVersion>> HistoryService::diff(
     const domain::User& user, domain::EventId id, domain::HistoryId first,
     domain::HistoryId second) {
   std::optional<domain::EventVersion> a;
   std::optional<domain::EventVersion> b;
-  store_.read([&](store::StoreReader& reader) {
+  std::function<void(store::StoreReader&)> work = [&](store::StoreReader& reader) {
     require_access(reader, user, id, domain::Action::kRead);
     a = reader.find_version(id, first);
     b = reader.find_version(id, second);
-  });
+  };
+  if (store_.reads_off_thread()) {
+    co_await read(store_, std::move(work));
+  } else {
+    store_.read(work);
+  }
   if (!a || !b) throw Error(ErrorCode::kNotFound, "One or both versions not found", "not_found");
-  return {std::move(*a), std::move(*b)};
+  co_return std::pair<domain::EventVersion, domain::EventVersion>{std::move(*a), std::move(*b)};
 }
 
 boost::asio::awaitable<domain::EventView> HistoryService::rollback(const domain::User& user,

@@ -28,25 +28,24 @@ class HistoryService {
   explicit HistoryService(store::Store& store);
 
   // The versions `window` selects, newest first, and how many there are.
-  domain::VersionPage history(const domain::User& user, domain::EventId id,
-                              const domain::VersionWindow& window);
+  boost::asio::awaitable<domain::VersionPage> history(const domain::User& user, domain::EventId id,
+                                                      const domain::VersionWindow& window);
 
   // One version. Raises kNotFound "Version not found" when `history_id` is not a version of
   // this event.
-  domain::EventVersion version(const domain::User& user, domain::EventId id,
-                               domain::HistoryId history_id);
+  boost::asio::awaitable<domain::EventVersion> version(const domain::User& user, domain::EventId id,
+                                                       domain::HistoryId history_id);
 
   // The versions `window` selects, oldest first, each with the fields it changed from the
   // version before it (also when that one lies on the previous page).
-  Changelog changelog(const domain::User& user, domain::EventId id,
-                      const domain::VersionWindow& window);
+  boost::asio::awaitable<Changelog> changelog(const domain::User& user, domain::EventId id,
+                                              const domain::VersionWindow& window);
 
   // The two versions to compare, in the order asked. Raises kNotFound "One or both versions not
   // found" unless both are versions of this event.
-  std::pair<domain::EventVersion, domain::EventVersion> diff(const domain::User& user,
-                                                             domain::EventId id,
-                                                             domain::HistoryId first,
-                                                             domain::HistoryId second);
+  boost::asio::awaitable<std::pair<domain::EventVersion, domain::EventVersion>> diff(
+      const domain::User& user, domain::EventId id, domain::HistoryId first,
+      domain::HistoryId second);
 
   // Copies the fields of version `history_id` onto the event as an update does (a '~' version,
   // the same conflict rule), with the reason rollback_reason(history_id) unless options gives

@@ -77,14 +77,19 @@ boost::asio::awaitable<std::vector<domain::Participant>> SharingService::share(
   co_return co_await write(store_, std::move(work));
 }
 
-std::vector<domain::Participant> SharingService::participants(const domain::User& user,
-                                                              domain::EventId id) {
+boost::asio::awaitable<std::vector<domain::Participant>> SharingService::participants(
+    const domain::User& user, domain::EventId id) {
   std::vector<domain::Participant> participants;
-  store_.read([&](store::StoreReader& reader) {
+  std::function<void(store::StoreReader&)> work = [&](store::StoreReader& reader) {
     require_access(reader, user, id, domain::Action::kRead);
     participants = reader.list_participants(id);
-  });
-  return participants;
+  };
+  if (store_.reads_off_thread()) {
+    co_await read(store_, std::move(work));
+  } else {
+    store_.read(work);
+  }
+  co_return participants;
 }
 
 boost::asio::awaitable<domain::Participant> SharingService::change_role(const domain::User& user,

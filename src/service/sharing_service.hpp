@@ -26,7 +26,8 @@ class SharingService {
       const domain::User& user, domain::EventId id, const std::vector<domain::ShareEntry>& entries);
 
   // Every participant, the owner first. Raises kNotFound as share().
-  std::vector<domain::Participant> participants(const domain::User& user, domain::EventId id);
+  boost::asio::awaitable<std::vector<domain::Participant>> participants(const domain::User& user,
+                                                                        domain::EventId id);
 
   // Changes one participant's role. Raises kNotFound "Event not found" / "Participant not found
   // for this event.", kPermissionDenied unless the caller owns the event, kConflict when the

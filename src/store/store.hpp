@@ -157,6 +157,26 @@ class Store {
   // checkpoints and hide other processes' writes). Cheap when there is nothing to give back.
   virtual void on_thread_idle() {}
 
+  // Whether a read should run off the calling (I/O) thread: false when read() costs the caller
+  // no more than the query itself (SQLite, in process), true when it would wait for a database
+  // round trip that another thread can wait for instead (PostgreSQL with pooled reads).
+  virtual bool reads_off_thread() const { return false; }
+
+  // Runs `work` inside a read transaction, on the calling thread or on one of the store's reader
+  // threads (see reads_off_thread), and calls `done` where it ran, with nullptr or the exception
+  // from `work` (or from the store: e.g. kUnavailable when its readers are all busy).
+  using ReadWork = std::function<void(StoreReader&)>;
+  using ReadDone = std::function<void(std::exception_ptr)>;
+  virtual void read_async(ReadWork work, ReadDone done) {
+    std::exception_ptr error;
+    try {
+      read(work);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    done(std::move(error));
+  }
+
   // Queues `work` for the single writer. `work` runs on the writer's thread inside a transaction
   // that may also hold other requests' work (group commit); each work item is isolated by a
   // savepoint, so an exception from it undoes only its own changes. `done` is called on the

@@ -7,6 +7,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "util/embedded.hpp"
 #include "util/log.hpp"
@@ -19,6 +20,8 @@ using domain::ErrorCode;
 
 // How long a reader waits for a connection of a busy pool before answering 503.
 constexpr std::chrono::seconds kAcquireTimeout{10};
+// Reads waiting for a reader thread (PgOptions::read_pool) before more are refused with 503.
+constexpr std::size_t kMaxQueuedReads = 1024;
 // Attempts of one write job that keeps meeting serialization failures or lost connections.
 constexpr int kMaxAttempts = 20;
 // The session advisory lock held while migrating: key 0x616c6d616e6163 ("almanac").
@@ -45,6 +48,45 @@ Error unavailable() {
   error.retry_after = 1;
   return error;
 }
+
+// A PostgreSQL array literal ("{...}") built element by element, for one parameter that carries
+// a column of a batch: strings are quoted with '"' and '\' escaped, nullopt is NULL.
+class ArrayLiteral {
+ public:
+  void add(std::string_view value) {
+    separate();
+    text_ += '"';
+    for (const char c : value) {
+      if (c == '"' || c == '\\') text_ += '\\';
+      text_ += c;
+    }
+    text_ += '"';
+  }
+  void add(const std::string& value) { add(std::string_view(value)); }
+  void add(const std::optional<std::string>& value) {
+    if (value) {
+      add(std::string_view(*value));
+    } else {
+      separate();
+      text_ += "NULL";
+    }
+  }
+  void add(std::int64_t value) {
+    separate();
+    text_ += std::to_string(value);
+  }
+  void add(bool value) {
+    separate();
+    text_ += value ? 't' : 'f';
+  }
+  std::string text() const { return text_ + '}'; }
+
+ private:
+  void separate() {
+    if (text_.size() > 1) text_ += ',';
+  }
+  std::string text_ = "{";
+};
 
 // The queries of both readers and writers, over one connection.
 class Session final : public StoreWriter {
@@ -313,35 +355,77 @@ class Session final : public StoreWriter {
   std::vector<domain::Event> insert_events(domain::UserId owner,
                                            std::span<const domain::EventFields> events,
                                            const domain::ChangeMeta& change) override {
-    // One statement per event: the event, its OWNER participant with its box, its '+' version.
+    // One statement for the whole batch, whatever its size: the fields travel as arrays, one per
+    // column, and the events, their OWNER participants (with their boxes) and their '+' versions
+    // are inserted from them. The ids are drawn from the sequences first and handed out in
+    // increasing order along the batch, so that events and versions are numbered in the order
+    // given, as inserting them one by one numbers them.
     std::vector<domain::Event> inserted;
+    if (events.empty()) return inserted;
+    ArrayLiteral titles, descriptions, starts, ends, locations, recurring, patterns;
+    for (const domain::EventFields& f : events) {
+      titles.add(f.title);
+      descriptions.add(f.description);
+      starts.add(f.start_time);
+      ends.add(f.end_time);
+      locations.add(f.location);
+      recurring.add(f.is_recurring);
+      patterns.add(f.recurrence_pattern);
+    }
+    Params params;
+    params.add(owner)
+        .add(titles.text())
+        .add(descriptions.text())
+        .add(starts.text())
+        .add(ends.text())
+        .add(locations.text())
+        .add(recurring.text())
+        .add(patterns.text())
+        .add(now_micros())
+        .add(change.changed_by)
+        .add(change.change_reason);
+    const Result r = db_.query(
+        "WITH input AS ("
+        "  SELECT * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], "
+        "    $7::boolean[], $8::text[]) WITH ORDINALITY AS t(title, description, start_time, "
+        "    end_time, location, is_recurring, recurrence_pattern, n)), "
+        "event_ids AS ("
+        "  SELECT row_number() OVER (ORDER BY id) AS n, id FROM ("
+        "    SELECT nextval(pg_get_serial_sequence('events', 'id')) AS id FROM input) s), "
+        "history_ids AS ("
+        "  SELECT row_number() OVER (ORDER BY id) AS n, id FROM ("
+        "    SELECT nextval('event_history_ids') AS id FROM input) s), "
+        "batch AS ("
+        "  SELECT i.n, e.id, h.id AS history_id, i.title, i.description, i.start_time, "
+        "    i.end_time, i.location, i.is_recurring, i.recurrence_pattern "
+        "  FROM input i JOIN event_ids e ON e.n = i.n JOIN history_ids h ON h.n = i.n), "
+        "e AS ("
+        "  INSERT INTO events (id, owner_id, title, description, start_time, end_time, location, "
+        "    is_recurring, recurrence_pattern, version, created_at, updated_at) "
+        "  SELECT b.id, $1::bigint, b.title, b.description, b.start_time, b.end_time, b.location, "
+        "    b.is_recurring, b.recurrence_pattern, 1, $9::bigint, $9::bigint "
+        "  FROM batch b ORDER BY b.n "
+        "  RETURNING id, owner_id, start_time, end_time), "
+        "p AS ("
+        "  INSERT INTO event_participants (event_id, user_id, role, first_hour, last_hour) "
+        "  SELECT e.id, e.owner_id, 'OWNER', " ALMANAC_FIRST_HOUR ", " ALMANAC_LAST_HOUR
+        "  FROM e ORDER BY e.id), "
+        "v AS ("
+        "  INSERT INTO event_versions (history_id, event_id, position, version, history_type, "
+        "    history_date, changed_by, change_reason, owner_id, title, description, "
+        "    start_time, end_time, location, is_recurring, recurrence_pattern) "
+        "  SELECT b.history_id, b.id, 1, 1, '+', $9::bigint, $10::bigint, $11::text, "
+        "    $1::bigint, b.title, b.description, b.start_time, b.end_time, b.location, "
+        "    b.is_recurring, b.recurrence_pattern FROM batch b ORDER BY b.n) "
+        "SELECT id FROM batch ORDER BY n",
+        params);
+    if (static_cast<std::size_t>(r.rows()) != events.size()) {
+      throw std::logic_error("batch insert returned " + std::to_string(r.rows()) + " ids for " +
+                             std::to_string(events.size()) + " events");
+    }
     inserted.reserve(events.size());
-    const std::int64_t now = now_micros();
-    for (const domain::EventFields& fields : events) {
-      Params params;
-      params.add(owner);
-      add_fields(params, fields);
-      params.add(now).add(change.changed_by).add(change.change_reason);
-      const Result r = db_.query(
-          "WITH e AS ("
-          "  INSERT INTO events (owner_id, title, description, start_time, end_time, location, "
-          "    is_recurring, recurrence_pattern, version, created_at, updated_at) "
-          "  VALUES ($1::bigint, $2::text, $3::text, $4::bigint, $5::bigint, $6::text, "
-          "    $7::boolean, $8::text, 1, $9::bigint, $9::bigint) RETURNING *), "
-          "p AS ("
-          "  INSERT INTO event_participants (event_id, user_id, role, first_hour, last_hour) "
-          "  SELECT e.id, e.owner_id, 'OWNER', " ALMANAC_FIRST_HOUR ", " ALMANAC_LAST_HOUR
-          "  FROM e), "
-          "v AS ("
-          "  INSERT INTO event_versions (event_id, position, version, history_type, "
-          "    history_date, changed_by, change_reason, owner_id, title, description, "
-          "    start_time, end_time, location, is_recurring, recurrence_pattern) "
-          "  SELECT e.id, 1, 1, '+', $9::bigint, $10::bigint, $11::text, e.owner_id, e.title, "
-          "    e.description, e.start_time, e.end_time, e.location, e.is_recurring, "
-          "    e.recurrence_pattern FROM e) "
-          "SELECT id FROM e",
-          params);
-      inserted.push_back(domain::Event{r.integer(0, 0), fields, owner, 1});
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      inserted.push_back(domain::Event{r.integer(static_cast<int>(i), 0), events[i], owner, 1});
     }
     return inserted;
   }
@@ -705,6 +789,10 @@ PgStore::PgStore(PgOptions options)
   const std::size_t count = writer_count(options_);
   workers_.reserve(count);
   for (std::size_t i = 0; i < count; ++i) workers_.emplace_back([this] { worker_loop(); });
+  if (options_.read_pool) {
+    const std::size_t readers = std::max<std::size_t>(options_.pool_size, 2) - count;
+    read_pool_ = std::make_unique<util::WorkerPool>(readers, kMaxQueuedReads);
+  }
 }
 
 PgStore::~PgStore() { close(); }
@@ -753,6 +841,29 @@ void PgStore::read(const std::function<void(StoreReader&)>& work) {
       throw unavailable();
     }
     return;
+  }
+}
+
+void PgStore::read_async(ReadWork work, ReadDone done) {
+  if (!read_pool_) {
+    Store::read_async(std::move(work), std::move(done));
+    return;
+  }
+  // One thread per reader connection: a read never waits for a connection, only in the queue.
+  auto finish = std::make_shared<ReadDone>(std::move(done));
+  const bool queued = read_pool_->try_submit([this, work = std::move(work), finish] {
+    std::exception_ptr error;
+    try {
+      read(work);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    (*finish)(std::move(error));
+  });
+  if (!queued) {
+    Error busy(ErrorCode::kUnavailable, "The server is busy; try again shortly.", "busy");
+    busy.retry_after = 1;
+    (*finish)(std::make_exception_ptr(busy));
   }
 }
 
@@ -859,6 +970,7 @@ void PgStore::close() {
     closing_ = true;
     queue_ready_.notify_all();
   }
+  if (read_pool_) read_pool_->stop();  // the reads already queued still run
   for (std::thread& worker : workers_) {
     if (worker.joinable()) worker.join();
   }

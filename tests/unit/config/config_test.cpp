@@ -395,6 +395,15 @@ TEST(LoadConfig, DatabasePoolNeedsTwoConnections) {
   EXPECT_NE(config_error({"--database-pool", "1"}).find("--database-pool"), std::string::npos);
 }
 
+TEST(LoadConfig, DatabaseReadsArePooledUnlessInlineIsAsked) {
+  EXPECT_TRUE(load_config({}, {}).database_read_pool);
+  EXPECT_TRUE(load_config({"--database-reads", "pool"}, {}).database_read_pool);
+  EXPECT_FALSE(load_config({"--database-reads", "inline"}, {}).database_read_pool);
+  EXPECT_FALSE(load_config({}, {{"ALMANAC_DATABASE_READS", "inline"}}).database_read_pool);
+  EXPECT_NE(config_error({"--database-reads", "threads"}).find("--database-reads"),
+            std::string::npos);
+}
+
 TEST(RedactedDatabase, HidesOnlyThePassword) {
   EXPECT_EQ(redacted_database("postgresql://alice:s3cret@db:5432/almanac"),
             "postgresql://alice:***@db:5432/almanac");

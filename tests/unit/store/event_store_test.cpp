@@ -1731,6 +1731,72 @@ TEST_P(EventHistoryContract, BulkInsertOfNothingStoresNothing) {
   EXPECT_EQ(list(alice.id, {}).count, 0);
 }
 
+// A batch as large as the API allows (--max-batch 1000) plus some, with text that any quoting of
+// the engine's bulk path must carry unchanged: every event keeps its own fields, the ids and the
+// version ids follow the batch's order, and each event has its owner and one '+' version.
+TEST_P(EventHistoryContract, BulkInsertOfAThousandKeepsOrderFieldsAndVersions) {
+  const User alice = add_user("alice");
+  const User bob = add_user("bob");
+  const Event before = add_event(bob.id, fields("Bob's", on_day(9), on_day(10)));
+  const std::vector<std::string> texts = {
+      "",     "plain", "\"quoted\"", "back\\slash", "{braces}",  "a,b",  "NULL", "null",
+      "  x ", "ünï ∑", "'single'",   "tab\there",   "new\nline", "\\\"", "()",   "[1,2]"};
+  std::vector<EventFields> batch;
+  constexpr int kCount = 1'200;
+  for (int i = 0; i < kCount; ++i) {
+    const Timestamp start = at(2026, 1, 1) + i * kHour + (i % 7) * kMinute;
+    EventFields f = fields(texts[i % texts.size()] + std::to_string(i), start,
+                           start + (1 + i % 3) * 15 * kMinute);
+    f.description = texts[(i + 3) % texts.size()];
+    f.location = texts[(i + 7) % texts.size()];
+    f.is_recurring = i % 5 == 0;
+    if (i % 4 == 1) f.recurrence_pattern = texts[(i + 11) % texts.size()];
+    batch.push_back(f);
+  }
+  std::vector<Event> inserted;
+  write_or_throw(*store_, [&](StoreWriter& w) {
+    inserted = w.insert_events(alice.id, batch, {alice.id, std::nullopt});
+  });
+  ASSERT_EQ(inserted.size(), batch.size());
+  std::vector<std::optional<EventView>> views;
+  std::vector<std::vector<UserId>> participants;
+  std::vector<std::vector<EventVersion>> versions;
+  store_->read([&](StoreReader& r) {
+    for (const Event& event : inserted) {
+      views.push_back(r.find_event_for(alice.id, event.id));
+      participants.push_back(r.participants_of(event.id));
+      versions.push_back(r.versions_at(event.id, 1, r.count_versions(event.id)));
+    }
+  });
+  for (std::size_t i = 0; i < inserted.size(); ++i) {
+    SCOPED_TRACE("event " + std::to_string(i));
+    EXPECT_EQ(inserted[i].fields, batch[i]);
+    EXPECT_EQ(inserted[i].version, 1);
+    if (i == 0) {
+      EXPECT_GT(inserted[i].id, before.id);
+    } else {
+      EXPECT_GT(inserted[i].id, inserted[i - 1].id);
+    }
+    ASSERT_TRUE(views[i].has_value());
+    EXPECT_EQ(views[i]->event.fields, batch[i]);
+    EXPECT_EQ(views[i]->event.owner_id, alice.id);
+    EXPECT_EQ(views[i]->role, Role::kOwner);
+    EXPECT_EQ(participants[i], std::vector<UserId>{alice.id});
+    ASSERT_EQ(versions[i].size(), 1u);
+    EXPECT_EQ(versions[i][0].type, HistoryType::kCreated);
+    EXPECT_EQ(versions[i][0].version, 1);
+    EXPECT_EQ(versions[i][0].fields, batch[i]);
+    EXPECT_EQ(versions[i][0].change_reason, std::nullopt);
+    if (i > 0) {
+      EXPECT_EQ(versions[i][0].history_id, versions[i - 1][0].history_id + 1);
+    }
+  }
+  EXPECT_EQ(list(alice.id, {}).count, kCount);
+  // The interval index holds them all: a slot of the batch conflicts with its event alone.
+  EXPECT_EQ(conflict_ids(alice.id, batch[600].start_time, batch[600].end_time),
+            std::vector<EventId>{inserted[600].id});
+}
+
 TEST_P(EventHistoryContract, TheDatabaseRefusesToRewriteOrDeleteAVersion) {
   const User alice = add_user("alice");
   const Event event = add_event(alice.id, fields("Fixed", on_day(9), on_day(10)));

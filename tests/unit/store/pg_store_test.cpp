@@ -13,8 +13,10 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "domain/error.hpp"
@@ -298,6 +300,70 @@ TEST_F(PostgresStore, AWriteOnAConnectionTheServerDroppedIsRetriedAndReported) {
   EXPECT_EQ(observer.connection_retries, 1);
   EXPECT_EQ(observer.serialization_retries, 0);
   EXPECT_EQ(observer.commits, 2);
+}
+
+// --database-reads pool: each read runs on a reader thread (one per reader connection) while
+// the caller goes on; `done` reports its outcome there. Many reads at once all complete.
+TEST_F(PostgresStore, PooledReadsRunOnReaderThreadsAndReportTheirOutcome) {
+  const std::unique_ptr<postgres::PgStore> store =
+      std::make_unique<postgres::PgStore>(postgres::PgOptions{
+          .url = database_->url(), .pool_size = 6, .writers = 2, .read_pool = true});
+  EXPECT_TRUE(store->reads_off_thread());
+  const User alice = add_user(*store, "alice");
+  constexpr int kReads = 64;
+  struct Outcome {
+    std::optional<User> user;
+    std::thread::id thread;
+    std::exception_ptr error;
+  };
+  std::vector<Outcome> outcomes(kReads);
+  std::vector<std::promise<void>> finished(kReads);
+  for (int i = 0; i < kReads; ++i) {
+    Outcome& outcome = outcomes[i];
+    std::promise<void>& promise = finished[i];
+    store->read_async(
+        [&outcome, id = alice.id](StoreReader& reader) {
+          outcome.thread = std::this_thread::get_id();
+          outcome.user = reader.find_user(id);
+          if (!outcome.user) throw std::logic_error("not found");
+        },
+        [&outcome, &promise](std::exception_ptr error) {
+          outcome.error = std::move(error);
+          promise.set_value();
+        });
+  }
+  for (int i = 0; i < kReads; ++i) {
+    ASSERT_EQ(finished[i].get_future().wait_for(std::chrono::seconds(60)),
+              std::future_status::ready)
+        << i;
+    EXPECT_EQ(outcomes[i].error, nullptr) << describe_outcome(outcomes[i].error);
+    ASSERT_TRUE(outcomes[i].user.has_value()) << i;
+    EXPECT_EQ(outcomes[i].user->username, "alice");
+    EXPECT_NE(outcomes[i].thread, std::this_thread::get_id());
+  }
+  // The work's exception reaches `done`.
+  std::promise<std::exception_ptr> failed;
+  store->read_async([](StoreReader&) { throw std::out_of_range("from the reader"); },
+                    [&failed](std::exception_ptr e) { failed.set_value(std::move(e)); });
+  std::future<std::exception_ptr> outcome = failed.get_future();
+  ASSERT_EQ(outcome.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  EXPECT_EQ(describe_outcome(outcome.get()), "exception: from the reader");
+  store->close();
+  // After close, a read is refused (kUnavailable), through `done`.
+  std::exception_ptr closed;
+  bool called = false;
+  store->read_async([](StoreReader&) {},
+                    [&](std::exception_ptr e) {
+                      closed = std::move(e);
+                      called = true;
+                    });
+  ASSERT_TRUE(called);
+  ASSERT_NE(closed, nullptr);
+  try {
+    std::rethrow_exception(closed);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kUnavailable);
+  }
 }
 
 TEST_F(PostgresStore, OpeningAnUnreachableServerThrows) {

@@ -754,6 +754,41 @@ TEST_P(StoreContract, ReadsOnOtherThreadsSeeCommittedWrites) {
   }
 }
 
+// Without a reader pool (SQLite always; PostgreSQL by default), read_async is read() on the
+// caller's thread, `done` called there before it returns.
+TEST_P(StoreContract, ReadAsyncWithoutAReaderPoolRunsOnTheCallersThread) {
+  const User alice = insert("alice", "alice@example.com");
+  EXPECT_FALSE(store_->reads_off_thread());
+  std::optional<User> seen;
+  std::thread::id work_thread;
+  std::thread::id done_thread;
+  bool done = false;
+  std::exception_ptr error;
+  store_->read_async(
+      [&](StoreReader& reader) {
+        work_thread = std::this_thread::get_id();
+        seen = reader.find_user(alice.id);
+      },
+      [&](std::exception_ptr e) {
+        done_thread = std::this_thread::get_id();
+        error = std::move(e);
+        done = true;
+      });
+  ASSERT_TRUE(done);
+  EXPECT_EQ(error, nullptr);
+  expect_same_user(seen, alice);
+  EXPECT_EQ(work_thread, std::this_thread::get_id());
+  EXPECT_EQ(done_thread, std::this_thread::get_id());
+}
+
+TEST_P(StoreContract, ReadAsyncDeliversTheWorksExceptionToDone) {
+  std::exception_ptr error;
+  store_->read_async([](StoreReader&) { throw std::out_of_range("from the reader"); },
+                     [&](std::exception_ptr e) { error = std::move(e); });
+  EXPECT_EQ(describe_outcome(error), "exception: from the reader");
+  EXPECT_FALSE(username_exists("alice"));  // and the store reads on
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, StoreContract,
                          testing::Values(sqlite_engine(), postgres_engine()),
                          [](const testing::TestParamInfo<Engine>& info) {
