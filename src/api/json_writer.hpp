@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "domain/time.hpp"
+#include "util/json_string.hpp"
 
 namespace almanac::api {
 
@@ -41,9 +42,6 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
-// Appends `value` as a JSON string (quotes included), escaped as boost::json::serialize does:
-// `"` and `\`, the short escapes \b \f \n \r \t, and \u00XX (lower-case hex) for the other control
-// characters; everything else, UTF-8 included, as it is.
-void append_json_string(std::string& out, std::string_view value);
+using util::append_json_string;
 
 }  // namespace almanac::api

@@ -8,6 +8,8 @@
 #include <ctime>
 #include <mutex>
 
+#include "util/json_string.hpp"
+
 namespace almanac::util {
 namespace {
 
@@ -41,38 +43,6 @@ std::string timestamp() {
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 static_cast<int>(micros % 1000));
   return buffer;
-}
-
-void append_json_string(std::string& out, std::string_view text) {
-  out += '"';
-  for (const unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char escape[8];
-          std::snprintf(escape, sizeof escape, "\\u%04x", c);
-          out += escape;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
 }
 
 // Text values with spaces or quotes are quoted so that a line stays machine-splittable.

@@ -948,7 +948,17 @@ std::exception_ptr PgStore::run_job(const WriteWork& work) {
       }
       rollback(db);
       if (e.cancelled()) return std::make_exception_ptr(unavailable());  // nothing committed
-      if (!e.retryable() || last) return std::current_exception();
+      if (!e.retryable()) return std::current_exception();
+      // Lost every attempt to concurrent writers of the same rows: nothing was committed, so the
+      // client may try again, as after any 503 (not a 500: the server is not broken, just busy).
+      if (last) {
+        util::log(util::LogLevel::kWarn, "write gave up after serialization failures",
+                  {util::field("attempts", attempt)});
+        Error busy(ErrorCode::kUnavailable,
+                   "Too many concurrent changes to the same data; try again shortly.", "busy");
+        busy.retry_after = 1;
+        return std::make_exception_ptr(busy);
+      }
       if (options_.observer != nullptr) {
         options_.observer->write_retried(WriteObserver::Retry::kSerialization);
       }

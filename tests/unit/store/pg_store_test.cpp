@@ -287,6 +287,37 @@ TEST_F(PostgresStore, ASerializationFailureIsRetriedAndReported) {
   EXPECT_EQ(observer.commits, 2);  // alice, then the job once
 }
 
+TEST_F(PostgresStore, AJobThatLosesEveryAttemptFailsAsBusyNotAsAnInternalError) {
+  CountingObserver observer;
+  const std::unique_ptr<postgres::PgStore> store = open(4, 2, &observer);
+  const User alice = add_user(*store, "alice");
+  // Every attempt reads alice, then another connection changes her row before the job does.
+  std::atomic<int> attempts{0};
+  const std::string url = database_->url();
+  const std::exception_ptr outcome = write_and_wait(*store, [&](StoreWriter& w) {
+    EXPECT_TRUE(w.find_user(alice.id).has_value());
+    ++attempts;
+    postgres::Connection other(url);
+    other.query("UPDATE users SET email = 'changed@example.com' WHERE id = $1::bigint",
+                postgres::Params().add(alice.id));
+    w.set_user_active(alice.id, false);
+  });
+  ASSERT_NE(outcome, nullptr);
+  try {
+    std::rethrow_exception(outcome);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kUnavailable);
+    EXPECT_EQ(e.reason(), "busy");
+    EXPECT_EQ(e.retry_after, 1);
+  }
+  EXPECT_GT(attempts, 1);
+  EXPECT_EQ(observer.serialization_retries, attempts - 1);  // the last attempt is not retried
+  bool active = false;
+  store->read([&](StoreReader& r) { active = r.find_user(alice.id)->is_active; });
+  EXPECT_TRUE(active);  // nothing of the job was committed
+  store->close();
+}
+
 TEST_F(PostgresStore, AWriteOnAConnectionTheServerDroppedIsRetriedAndReported) {
   CountingObserver observer;
   const std::unique_ptr<postgres::PgStore> store = open(4, 2, &observer);
