@@ -287,6 +287,38 @@ TEST_F(PostgresStore, ASerializationFailureIsRetriedAndReported) {
   EXPECT_EQ(observer.commits, 2);  // alice, then the job once
 }
 
+// Every write transaction holds the writers' advisory lock: shared while it competes, exclusive
+// from the fourth attempt of a job that lost three, which then runs alone and commits.
+TEST_F(PostgresStore, AJobThatKeepsLosingRunsAloneAndCommits) {
+  CountingObserver observer;
+  const std::unique_ptr<postgres::PgStore> store = open(4, 2, &observer);
+  const User alice = add_user(*store, "alice");
+  std::atomic<int> attempts{0};
+  std::vector<std::string> modes;  // the lock as another session sees it, per attempt
+  const std::string url = database_->url();
+  write_or_throw(*store, [&](StoreWriter& w) {
+    EXPECT_TRUE(w.find_user(alice.id).has_value());
+    postgres::Connection other(url);
+    const postgres::Result locks = other.exec(
+        "SELECT string_agg(mode, ',') FROM pg_locks WHERE locktype = 'advisory' AND granted "
+        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())");
+    modes.push_back(locks.is_null(0, 0) ? "" : locks.text(0, 0));
+    if (++attempts <= 3) {  // a competing writer wins each of the first three attempts
+      other.query("UPDATE users SET email = 'changed@example.com' WHERE id = $1::bigint",
+                  postgres::Params().add(alice.id));
+    }
+    w.set_user_active(alice.id, false);
+  });
+  EXPECT_EQ(attempts, 4);
+  EXPECT_EQ(modes,
+            (std::vector<std::string>{"ShareLock", "ShareLock", "ShareLock", "ExclusiveLock"}));
+  EXPECT_EQ(observer.serialization_retries, 3);
+  bool active = true;
+  store->read([&](StoreReader& r) { active = r.find_user(alice.id)->is_active; });
+  EXPECT_FALSE(active);
+  store->close();
+}
+
 TEST_F(PostgresStore, AJobThatLosesEveryAttemptFailsAsBusyNotAsAnInternalError) {
   CountingObserver observer;
   const std::unique_ptr<postgres::PgStore> store = open(4, 2, &observer);
