@@ -25,16 +25,18 @@ constexpr std::size_t kMaxQueuedReads = 1024;
 // Attempts of one write job that keeps meeting serialization failures or lost connections.
 constexpr int kMaxAttempts = 20;
 
-// Every write transaction takes this advisory lock in its first statement: shared on its first
-// attempts, exclusive once the job has lost kAttemptsBeforeAlone of them to serialization failures.
-// PostgreSQL queues new shared requests behind a waiting exclusive one, so the job then runs alone
-// (in this instance and every other) with a fresh snapshot and commits: no job starves under
-// sustained contention. Sent with BEGIN in one round trip. Key: the migration lock's + 1.
+// The writers' advisory lock. Every write transaction takes it shared in its first statement
+// (sent with BEGIN: one round trip). A job that lost kAttemptsBeforeAlone attempts to
+// serialization failures takes it exclusively for its next attempts, on the session and BEFORE
+// BEGIN, so that its snapshot is taken after every writer it waited for has finished: it then runs
+// alone, in this instance and every other, and commits. PostgreSQL queues new shared requests
+// behind a waiting exclusive one, so no job starves under sustained contention. Key: the
+// migration lock's + 1.
 constexpr int kAttemptsBeforeAlone = 3;
-constexpr std::string_view kBeginShared =
+constexpr std::string_view kBegin =
     "BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT pg_advisory_xact_lock_shared(27422289782792548)";
-constexpr std::string_view kBeginAlone =
-    "BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT pg_advisory_xact_lock(27422289782792548)";
+constexpr std::string_view kLockAlone = "SELECT pg_advisory_lock(27422289782792548)";
+constexpr std::string_view kUnlockAlone = "SELECT pg_advisory_unlock(27422289782792548)";
 // The session advisory lock held while migrating: key 0x616c6d616e6163 ("almanac").
 constexpr std::string_view kMigrationLockSql = "SELECT pg_advisory_lock(27422289782792547)";
 constexpr std::string_view kMigrationUnlockSql = "SELECT pg_advisory_unlock(27422289782792547)";
@@ -915,6 +917,30 @@ void PgStore::worker_loop() {
   }
 }
 
+namespace {
+
+// Holds the writers' lock exclusively on `db`'s session for one attempt (kLockAlone) and gives it
+// back afterwards; a connection that cannot give it back is dropped, which releases it.
+class RunAlone {
+ public:
+  explicit RunAlone(ConnectionPool::Lease& db) : db_(db) { db_->exec(kLockAlone); }
+  RunAlone(const RunAlone&) = delete;
+  RunAlone& operator=(const RunAlone&) = delete;
+  ~RunAlone() {
+    if (db_.discarded()) return;  // the session ended, and its lock with it
+    try {
+      db_->exec(kUnlockAlone);
+    } catch (...) {
+      db_.discard();
+    }
+  }
+
+ private:
+  ConnectionPool::Lease& db_;
+};
+
+}  // namespace
+
 // One SERIALIZABLE transaction per attempt, each on a fresh copy of the job (an attempt may have
 // changed the job's own state before it failed).
 std::exception_ptr PgStore::run_job(const WriteWork& work) {
@@ -928,9 +954,11 @@ std::exception_ptr PgStore::run_job(const WriteWork& work) {
       return std::current_exception();  // kUnavailable: no connection could be opened
     }
     ConnectionPool::Lease& db = *lease;
+    std::optional<RunAlone> alone;  // released before the lease is handed back
     bool committing = false;
     try {
-      db->exec(attempt > kAttemptsBeforeAlone ? kBeginAlone : kBeginShared);
+      if (attempt > kAttemptsBeforeAlone) alone.emplace(db);
+      db->exec(kBegin);
       Session session(*db);
       WriteWork copy = work;
       copy(session);

@@ -46,6 +46,7 @@ class ConnectionPool {
     Connection* operator->() { return connection_.get(); }
     // Drops the connection instead of handing it back (its state is unknown).
     void discard() { connection_.reset(); }
+    bool discarded() const { return connection_ == nullptr; }
 
    private:
     ConnectionPool* pool_;
