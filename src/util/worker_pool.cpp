@@ -1,5 +1,8 @@
 #include "util/worker_pool.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <exception>
 #include <iostream>
 #include <stdexcept>
@@ -7,12 +10,19 @@
 
 namespace almanac::util {
 
-WorkerPool::WorkerPool(std::size_t threads, std::size_t max_queued) : max_queued_(max_queued) {
+WorkerPool::WorkerPool(std::size_t threads, std::size_t max_queued, int nice)
+    : max_queued_(max_queued) {
   if (threads == 0) throw std::invalid_argument("WorkerPool needs at least one thread");
   if (max_queued == 0) throw std::invalid_argument("WorkerPool needs room for at least one job");
   threads_.reserve(threads);
   try {
-    for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run_worker(); });
+    for (std::size_t i = 0; i < threads; ++i) {
+      threads_.emplace_back([this, nice] {
+        // Best effort: a refusal (e.g. a seccomp filter) leaves the default priority.
+        if (nice > 0) ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);
+        run_worker();
+      });
+    }
   } catch (...) {
     // The workers already started wait for work forever unless told to stop.
     stop();

@@ -17,7 +17,9 @@ class WorkerPool {
  public:
   // Starts `threads` workers that accept at most `max_queued` waiting jobs. Throws
   // std::invalid_argument if either is zero, and std::system_error if a thread cannot start.
-  WorkerPool(std::size_t threads, std::size_t max_queued);
+  // `nice` > 0 lowers the workers' scheduling priority (Linux: per thread, as `nice` would):
+  // when the cores are busy the I/O threads run first, and idle cores still go to the workers.
+  WorkerPool(std::size_t threads, std::size_t max_queued, int nice = 0);
 
   // Calls stop(): every job already queued still runs before the destructor returns.
   ~WorkerPool();

@@ -1,8 +1,11 @@
 #include "util/worker_pool.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <future>
 #include <latch>
 #include <stdexcept>
@@ -141,6 +144,26 @@ TEST(WorkerPool, KeepsRunningJobsAfterOneThrows) {
   ASSERT_TRUE(pool.try_submit([] { throw 42; }));
   ASSERT_TRUE(pool.try_submit([&] { after.set_value(); }));
   after.get_future().get();  // would hang (or the process would terminate) if the worker died
+}
+
+// The workers' scheduling priority: `nice` as given (the hashing pool runs below the I/O
+// threads), the caller's own when none is given.
+int worker_nice(almanac::util::WorkerPool& pool) {
+  std::promise<int> seen;
+  EXPECT_TRUE(pool.try_submit([&] {
+    errno = 0;
+    seen.set_value(::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid())));
+  }));
+  return seen.get_future().get();
+}
+
+TEST(WorkerPool, WorkersRunAtTheNiceValueGiven) {
+  const int own = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+  almanac::util::WorkerPool plain(1, 4);
+  EXPECT_EQ(worker_nice(plain), own);
+  if (own > 15) GTEST_SKIP() << "this process already runs at nice " << own;
+  almanac::util::WorkerPool lowered(1, 4, 19);
+  EXPECT_EQ(worker_nice(lowered), 19);
 }
 
 }  // namespace
