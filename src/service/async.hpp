@@ -121,6 +121,7 @@ inline boost::asio::awaitable<void> read(store::Store& store,
                                          std::function<void(store::StoreReader&)> work) {
   return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
                                      void(std::exception_ptr)>(
+      // NOLINTNEXTLINE(performance-unnecessary-value-param): moved into read_async below
       [&store](auto handler, std::function<void(store::StoreReader&)> work) {
         const detail::Completion<void, decltype(handler)> completion(std::move(handler));
         store.read_async(std::move(work), [completion](std::exception_ptr error) {

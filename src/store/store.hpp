@@ -167,6 +167,8 @@ class Store {
   // from `work` (or from the store: e.g. kUnavailable when its readers are all busy).
   using ReadWork = std::function<void(StoreReader&)>;
   using ReadDone = std::function<void(std::exception_ptr)>;
+  // By value: sink parameters, which the engines that queue them move to their reader threads.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   virtual void read_async(ReadWork work, ReadDone done) {
     std::exception_ptr error;
     try {

@@ -68,7 +68,7 @@ void log(LogLevel level, std::string_view message, std::initializer_list<LogFiel
   std::string line;
   line.reserve(256);
   if (g_format == LogFormat::kJson) {
-    line += "{\"time\":\"" + timestamp() + "\",\"level\":\"" + level_name(level) + "\",\"msg\":";
+    line += R"({"time":")" + timestamp() + R"(","level":")" + level_name(level) + R"(","msg":)";
     append_json_string(line, message);
     for (const LogField& f : fields) {
       line += ',';

@@ -40,6 +40,18 @@ def event_body(index, title=None):
     return {"title": title or unique_name("event"), "start_time": start, "end_time": end}
 
 
+class LogsOnFailure:
+    """A TestCase mix-in for tests holding `self.instances`: prints the instances' logs when the
+    test failed."""
+
+    def run(self, result=None):
+        seen = (len(result.failures), len(result.errors)) if result is not None else (0, 0)
+        outcome = super().run(result)
+        if result is not None and (len(result.failures), len(result.errors)) != seen:
+            self.instances.print_logs()
+        return outcome
+
+
 class Instances:
     """Two Almanac instances, A and B, on one PostgreSQL database (the same URL and the same
     --jwt-secret, each with --trusted-proxies 127.0.0.1) and nginx in front of them.

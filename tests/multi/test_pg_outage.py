@@ -28,7 +28,7 @@ import threading
 import unittest
 
 # instances first: it puts tests/api, where harness.py lives, on the path.
-from instances import EVENTS, Instances, PgCluster, nginx_binary, slot
+from instances import EVENTS, Instances, LogsOnFailure, PgCluster, nginx_binary, slot
 from harness import unique_name
 
 WRITERS_PER_TARGET = 2  # targets: nginx, A, B
@@ -127,7 +127,7 @@ def unclean_failure(response):
     return None
 
 
-class PgOutageTest(unittest.TestCase):
+class PgOutageTest(LogsOnFailure, unittest.TestCase):
 
     def setUp(self):
         if not os.access(nginx_binary(), os.X_OK):
@@ -138,13 +138,6 @@ class PgOutageTest(unittest.TestCase):
         # The database goes with the cluster: nothing to drop.
         self.addCleanup(self.instances.close, drop_database=False)
         self.instances.start()
-
-    def run(self, result=None):
-        seen = (len(result.failures), len(result.errors)) if result is not None else (0, 0)
-        outcome = super().run(result)
-        if result is not None and (len(result.failures), len(result.errors)) != seen:
-            self.instances.print_logs()
-        return outcome
 
     def register(self, server):
         username = unique_name()

@@ -22,7 +22,7 @@ import time
 import unittest
 
 # instances first: it puts tests/api, where harness.py lives, on the path.
-from instances import EVENTS, Instances, event_body, nginx_binary
+from instances import EVENTS, Instances, LogsOnFailure, event_body, nginx_binary
 from harness import HTTP_TIMEOUT_S, _send, postgres_server_url, unique_name
 
 OVERLAP_ROUNDS = 12
@@ -48,7 +48,7 @@ def requests_by_route(server):
 
 
 @unittest.skipUnless(postgres_server_url(), "needs the PostgreSQL test server (pg_cluster fixture)")
-class TwoInstancesTest(unittest.TestCase):
+class TwoInstancesTest(LogsOnFailure, unittest.TestCase):
     instances = a = b = nginx = None
 
     @classmethod
@@ -62,13 +62,6 @@ class TwoInstancesTest(unittest.TestCase):
     def tearDownClass(cls):
         if cls.instances is not None:
             cls.instances.close()
-
-    def run(self, result=None):
-        seen = (len(result.failures), len(result.errors)) if result is not None else (0, 0)
-        outcome = super().run(result)
-        if result is not None and (len(result.failures), len(result.errors)) != seen:
-            self.instances.print_logs()
-        return outcome
 
     def login(self, server, user):
         response = server.request("POST", "/api/auth/login/",
