@@ -225,19 +225,30 @@ class SqliteIoFaultTest : public testing::Test {
 TEST_F(SqliteIoFaultTest, FailedWalSyncFailsEveryJobOfItsGroupAndChangesNothing) {
   ASSERT_EQ(insert("before"), nullptr);
 
-  // A job that holds the writer until the three inserts are queued, so that they commit together.
+  // A job that holds the writer until the three inserts are queued, so that they commit together
+  // in the next group. The inserts are queued only once the gate runs: its group is closed by
+  // then (queued before, the first insert could have joined the gate's group, and the others not).
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
+  auto running = std::make_shared<std::promise<void>>();
+  std::future<void> gate_running = running->get_future();
   auto gate = std::make_shared<std::promise<std::exception_ptr>>();
   std::future<std::exception_ptr> gated = gate->get_future();
-  store_->write([released](StoreWriter&) { released.wait(); },
-                [gate](std::exception_ptr error) { gate->set_value(error); });
+  store_->write(
+      [released, running](StoreWriter&) {
+        running->set_value();
+        released.wait();
+      },
+      [gate](std::exception_ptr error) { gate->set_value(error); });
+  const bool gate_ran = gate_running.wait_for(kHangGuard) == std::future_status::ready;
+  if (!gate_ran) release.set_value();  // let the writer go before failing
+  ASSERT_TRUE(gate_ran) << "the writer never ran the gate";
   std::vector<std::future<std::exception_ptr>> group;
   group.push_back(queue_insert("first", [] { g_failing_wal_syncs = 1; }));  // this commit's sync
   group.push_back(queue_insert("second"));
   group.push_back(queue_insert("third"));
   release.set_value();
-  await(gated);  // in the failed group too when the writer took all four at once
+  EXPECT_EQ(await(gated), nullptr);  // committed alone, before the fault
   for (auto& outcome : group) EXPECT_EQ(sqlite_code(await(outcome)), SQLITE_IOERR);
   EXPECT_EQ(g_failing_wal_syncs, 0) << "the fault never fired";
 
