@@ -3,6 +3,7 @@
 #include <benchmark/benchmark.h>
 
 #include <string>
+#include <vector>
 
 #include "auth/jwt.hpp"
 
@@ -24,6 +25,7 @@ TokenClaims access_claims() {
           .expires_at = kNow + 300};
 }
 
+// The same token again, as every request of a client carries it: the thread remembers it.
 void BM_VerifyValidAccessToken(benchmark::State& state) {
   const std::string token = codec().sign(access_claims());
   for (auto _ : state) {
@@ -34,6 +36,25 @@ void BM_VerifyValidAccessToken(benchmark::State& state) {
 }
 BENCHMARK(BM_VerifyValidAccessToken);
 BENCHMARK(BM_VerifyValidAccessToken)->Threads(2)->UseRealTime();
+
+// A token seen for the first time: more distinct tokens in turn than a thread remembers, so each
+// verification is a whole check (decode, HMAC, JSON), as on a client's first request.
+void BM_VerifyFirstSightOfAccessToken(benchmark::State& state) {
+  std::vector<std::string> tokens;
+  for (std::int64_t user = 1; user <= 4096; ++user) {
+    TokenClaims claims = access_claims();
+    claims.user_id = user;
+    tokens.push_back(codec().sign(claims));
+  }
+  std::size_t next = 0;
+  for (auto _ : state) {
+    VerifiedToken result = codec().verify(tokens[next], TokenType::kAccess, kNow);
+    next = (next + 1) % tokens.size();
+    benchmark::DoNotOptimize(result);
+    if (!result.ok()) state.SkipWithError("token did not verify");
+  }
+}
+BENCHMARK(BM_VerifyFirstSightOfAccessToken);
 
 // The cost an attacker can impose per request with a forged signature.
 void BM_VerifyBadSignature(benchmark::State& state) {

@@ -425,6 +425,9 @@ TEST_F(JwtVerify, RejectsNonBase64Characters) {
 // last signature character would let four spellings of one signature through.
 TEST_F(JwtVerify, RejectsEverySingleCharacterChange) {
   const std::string token = codec_.sign(access_claims());
+  // Verified first, so the original is in this thread's cache of verified tokens: a token that
+  // differs from it anywhere must still take the whole check.
+  ASSERT_TRUE(codec_.verify(token, TokenType::kAccess, kNow).ok());
   constexpr char kReplacements[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.+/= \x00\xff";
   for (std::size_t i = 0; i < token.size(); ++i) {
@@ -435,6 +438,83 @@ TEST_F(JwtVerify, RejectsEverySingleCharacterChange) {
       const VerifiedToken result = codec_.verify(mutated, TokenType::kAccess, kNow);
       EXPECT_FALSE(result.ok()) << "position " << i << " -> " << replacement;
     }
+  }
+}
+
+// A token verified once is remembered by this thread (jwt.cpp): the checks that depend on the time
+// and on the expected type must still run each time, with the results of a first check.
+TEST_F(JwtVerify, ATokenVerifiedBeforeIsCheckedForExpiryAgain) {
+  const std::string token = codec_.sign(access_claims(kNow + 300));
+  ASSERT_TRUE(codec_.verify(token, TokenType::kAccess, kNow).ok());
+  EXPECT_TRUE(codec_.verify(token, TokenType::kAccess, kNow + 300 + kLeeway).ok());
+  EXPECT_EQ(codec_.verify(token, TokenType::kAccess, kNow + 300 + kLeeway + 1).error,
+            TokenError::kExpired);
+}
+
+TEST_F(JwtVerify, ATokenVerifiedBeforeIsCheckedForItsTypeAgain) {
+  const std::string access = codec_.sign(access_claims());
+  ASSERT_TRUE(codec_.verify(access, TokenType::kAccess, kNow).ok());
+  EXPECT_EQ(codec_.verify(access, TokenType::kRefresh, kNow).error, TokenError::kWrongType);
+  TokenClaims claims = access_claims();
+  claims.type = TokenType::kRefresh;
+  const std::string refresh = codec_.sign(claims);
+  ASSERT_TRUE(codec_.verify(refresh, TokenType::kRefresh, kNow).ok());
+  EXPECT_EQ(codec_.verify(refresh, TokenType::kAccess, kNow).error, TokenError::kWrongType);
+}
+
+TEST_F(JwtVerify, ATokenVerifiedBeforeIsCheckedForNotBeforeAgain) {
+  const std::string nbf = R"(,"nbf":)" + std::to_string(kNow);
+  const std::string token = make_token(kHs256Header, payload("access", kNow + 300, nbf));
+  ASSERT_TRUE(codec_.verify(token, TokenType::kAccess, kNow).ok());
+  EXPECT_TRUE(codec_.verify(token, TokenType::kAccess, kNow - kLeeway).ok());
+  EXPECT_EQ(codec_.verify(token, TokenType::kAccess, kNow - kLeeway - 1).error,
+            TokenError::kNotYetValid);
+}
+
+TEST_F(JwtVerify, ATokenVerifiedBeforeGivesTheSameClaims) {
+  const std::string token = codec_.sign(access_claims());
+  const VerifiedToken first = codec_.verify(token, TokenType::kAccess, kNow);
+  const VerifiedToken again = codec_.verify(token, TokenType::kAccess, kNow + 1);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again.claims.user_id, 42);
+  EXPECT_EQ(again.claims.jti, kJti);
+  EXPECT_EQ(again.claims.issued_at, kNow);
+  EXPECT_EQ(again.claims.expires_at, kNow + 300);
+  EXPECT_EQ(again.claims.type, TokenType::kAccess);
+}
+
+TEST_F(JwtVerify, ATokenVerifiedUnderOneKeyIsNotAcceptedUnderAnother) {
+  const std::string token = codec_.sign(access_claims());
+  ASSERT_TRUE(codec_.verify(token, TokenType::kAccess, kNow).ok());
+  const JwtCodec other{std::string(kOtherSecret), kLeeway};
+  EXPECT_EQ(other.verify(token, TokenType::kAccess, kNow).error, TokenError::kBadSignature);
+  // Another codec with the same secret accepts it, by checking it itself.
+  const JwtCodec same_secret{std::string(kSecret), kLeeway};
+  EXPECT_TRUE(same_secret.verify(token, TokenType::kAccess, kNow).ok());
+}
+
+TEST_F(JwtVerify, ManyTokensVerifiedInTurnEachGiveTheirOwnClaims) {
+  // More tokens than the cache has slots, twice over: slots are shared and replaced.
+  std::vector<std::string> tokens;
+  for (std::int64_t user = 1; user <= 1000; ++user) {
+    TokenClaims claims = access_claims();
+    claims.user_id = user;
+    tokens.push_back(codec_.sign(claims));
+  }
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+      const VerifiedToken result = codec_.verify(tokens[i], TokenType::kAccess, kNow);
+      ASSERT_TRUE(result.ok()) << i;
+      EXPECT_EQ(result.claims.user_id, static_cast<std::int64_t>(i + 1));
+    }
+  }
+}
+
+TEST_F(JwtVerify, AnExpiredTokenIsRefusedTheFirstTimeAndEveryTimeAfter) {
+  const std::string token = codec_.sign(access_claims(kNow - kLeeway - 1));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(codec_.verify(token, TokenType::kAccess, kNow).error, TokenError::kExpired);
   }
 }
 
