@@ -2,6 +2,7 @@
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -16,8 +17,9 @@ namespace almanac::http {
 using Verb = boost::beast::http::verb;
 using BeastRequest = boost::beast::http::request<boost::beast::http::string_body>;
 
-// Typed path parameters of the matched route: every {name} in our routes is a positive id.
-using PathParams = std::vector<std::pair<std::string_view, std::int64_t>>;
+// Typed path parameters of the matched route: every {name} in our routes is a positive id. Our
+// routes have at most two; kept inline, routing a request allocates nothing.
+using PathParams = boost::container::small_vector<std::pair<std::string_view, std::int64_t>, 4>;
 
 // One parsed request as handlers see it. Routing fills params() and route(); authentication fills
 // user(), so inside an authenticated handler user() always exists.

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/container/small_vector.hpp>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -35,7 +36,8 @@ class Router {
   struct Match {
     const Route* route = nullptr;  // null: no route for this verb
     PathParams params;
-    std::vector<Verb> allowed;  // verbs the path accepts; empty when no pattern matches the path
+    // Verbs the path accepts; empty when no pattern matches the path. Inline: no allocation.
+    boost::container::small_vector<Verb, 8> allowed;
   };
   // Finds the route for `verb` and `path`. When the path matches but not the verb, `route` is
   // null and `allowed` lists the verbs that would (a 405 with an Allow header).

@@ -1,6 +1,19 @@
 #include "store/sqlite/sqlite_db.hpp"
 
 namespace almanac::store::sqlite {
+namespace {
+
+// Once per process, before SQLite initialises itself (the first open does): no memory statistics.
+// They take a process-wide mutex around every allocation SQLite makes, and Debian builds SQLite
+// without its per-connection lookaside, so each step that reads a text column allocates: the I/O
+// threads met on that lock at every read. Almanac never asks for the statistics. If SQLite was
+// initialised before (another library, a test), the call fails and the default stays.
+void configure_sqlite_once() {
+  static const int kConfigured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)kConfigured;
+}
+
+}  // namespace
 
 void check(sqlite3* db, int code) {
   if (code == SQLITE_OK || code == SQLITE_ROW || code == SQLITE_DONE) return;
@@ -83,6 +96,7 @@ bool Statement::column_is_null(int column) const {
 
 Connection::Connection(const std::string& path, bool synchronous_full)
     : db_(nullptr, sqlite3_close_v2) {
+  configure_sqlite_once();
   sqlite3* raw = nullptr;
   const int rc =
       sqlite3_open_v2(path.c_str(), &raw,
