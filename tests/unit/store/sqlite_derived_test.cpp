@@ -207,6 +207,8 @@ TEST(SqliteDerivedTables, SpansMigrationKeepsTheRowsAndComputesTheBoxes) {
         "(6, 8, 'Old', -3600000000, -7200000000, 1, 0, 0);"
         "INSERT INTO event_participants (id, event_id, user_id, role) VALUES "
         "(10, 3, 7, 'OWNER'), (11, 5, 7, 'OWNER'), (12, 6, 8, 'OWNER'), (14, 3, 8, 'VIEWER');"
+        "INSERT INTO user_event_counts (user_id, role, n) VALUES (7, 'OWNER', 2), "
+        "(8, 'OWNER', 1), (8, 'VIEWER', 1);"
         "INSERT INTO event_versions (event_id, position, history_id, version, history_type, "
         "history_date, changed_by, change_reason, owner_id, title, description, start_time, "
         "end_time, location, is_recurring, recurrence_pattern) VALUES "
