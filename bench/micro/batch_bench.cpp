@@ -25,7 +25,6 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
-#include <boost/json/array.hpp>
 #include <chrono>
 #include <cstdint>
 #include <ctime>
@@ -42,6 +41,7 @@
 #include "api/event_json.hpp"
 #include "api/events_api.hpp"
 #include "api/json_input.hpp"
+#include "api/json_writer.hpp"
 #include "api/services.hpp"
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
@@ -188,19 +188,26 @@ void BM_BatchRender(benchmark::State& state) {
   for (domain::EventFields& f : fields_of(drafts_of(batch_body()))) {
     created.push_back(domain::Event{id++, std::move(f), 1, 1});
   }
+  // As events_api::batch writes the 201 when every item was stored.
   for (auto _ : state) {
-    boost::json::array array;
-    array.reserve(created.size());
+    http::Response response;
+    response.status = http::Status::created;
+    response.body.reserve(32 + 96 * created.size());
+    api::JsonWriter out(response.body);
+    out.begin_object().key("created_events").begin_array();
     for (const domain::Event& event : created) {
-      array.emplace_back(
-          boost::json::object{{"id", event.id},
-                              {"title", event.fields.title},
-                              {"start_time", domain::format_time(event.fields.start_time)},
-                              {"end_time", domain::format_time(event.fields.end_time)}});
+      out.begin_object()
+          .key("id")
+          .number(event.id)
+          .key("title")
+          .string(event.fields.title)
+          .key("start_time")
+          .time(event.fields.start_time)
+          .key("end_time")
+          .time(event.fields.end_time)
+          .end_object();
     }
-    http::Response response = http::json_response(
-        http::Status::created, boost::json::object{{"created_events", std::move(array)},
-                                                   {"errors", boost::json::array()}});
+    out.end_array().key("errors").begin_array().end_array().end_object();
     benchmark::DoNotOptimize(response);
   }
 }
