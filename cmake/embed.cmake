@@ -8,6 +8,8 @@ function(append_migrations name files)
   foreach(file ${files})
     get_filename_component(stem ${file} NAME_WE)
     string(REGEX MATCH "^[0-9]+" version ${stem})
+    # As a decimal literal: 0008 would be read as a (bad) octal one.
+    math(EXPR version "${version}")
     file(READ ${file} sql)
     string(APPEND content "    {${version}, \"${stem}\", R\"almanac_sql(${sql})almanac_sql\"},\n")
   endforeach()

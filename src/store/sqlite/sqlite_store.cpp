@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <map>
 #include <stdexcept>
@@ -15,8 +16,60 @@ namespace {
 using domain::Error;
 using domain::ErrorCode;
 
-// The unit of participant_spans' boxes (0002_events.sql).
+// The unit of the participants' boxes (0008_spans_in_participants.sql).
 constexpr domain::Timestamp kHour = 3600000000;
+
+// The box of an event's participants in event_participants_by_span: whole hours widened by one on
+// each side (min/max: a reversed range stays first <= last), and the bit length of its length,
+// so that a box of class c is shorter than 2^c hours (0008_spans_in_participants.sql).
+struct Span {
+  std::int64_t first_hour = 0;
+  std::int64_t last_hour = 0;
+  std::int64_t span_class = 0;
+};
+
+Span span_of(domain::Timestamp start, domain::Timestamp end) {
+  Span span;
+  span.first_hour = std::min(start, end) / kHour - 1;
+  span.last_hour = std::max(start, end) / kHour + 1;
+  span.span_class = std::bit_width(static_cast<std::uint64_t>(span.last_hour - span.first_hour));
+  return span;
+}
+
+// The classes of `:user`'s boxes, smallest first, each found by one seek in
+// event_participants_by_span (the last row is NULL), and the join of the user's boxes that
+// overlap the hours [:first_hour, :last_hour] to their events (p, e). A box of class c that
+// overlaps them starts in [:first_hour - 2^c + 1, :last_hour].
+constexpr std::string_view kUserClasses =
+    "WITH RECURSIVE classes(c) AS ("
+    " SELECT (SELECT span_class FROM event_participants WHERE user_id = :user"
+    "         ORDER BY span_class LIMIT 1)"
+    " UNION ALL"
+    " SELECT (SELECT span_class FROM event_participants WHERE user_id = :user AND span_class > c"
+    "         ORDER BY span_class LIMIT 1) FROM classes WHERE c IS NOT NULL) ";
+constexpr std::string_view kBoxesInWindow =
+    " FROM classes CROSS JOIN event_participants p CROSS JOIN events e"
+    " WHERE p.user_id = :user AND p.span_class = classes.c"
+    " AND p.first_hour BETWEEN :first_hour - (1 << classes.c) + 1 AND :last_hour"
+    " AND p.last_hour >= :first_hour AND e.id = p.event_id";
+
+// The rows of the next INSERT of a batch (multi-row VALUES), `left` rows to go: one statement
+// execution for 64 rows costs about half of 64 single-row executions. Powers of two, so that a
+// connection caches at most 7 sizes of each statement.
+std::size_t rows_per_insert(std::size_t left) {
+  return std::bit_floor(std::min<std::size_t>(left, 64));
+}
+
+// "INSERT ... VALUES row, row, ..." with `rows` copies of `row`.
+std::string multi_row_insert(std::string_view insert, std::string_view row, std::size_t rows) {
+  std::string sql(insert);
+  sql += " VALUES ";
+  for (std::size_t i = 0; i < rows; ++i) {
+    if (i > 0) sql += ", ";
+    sql += row;
+  }
+  return sql;
+}
 
 std::int64_t now_micros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -143,22 +196,19 @@ class Session final : public StoreWriter {
     // for a user with many events:
     // - no filter on the events (at most the role): the count comes from user_event_counts, and
     //   the page walks the (user_id, event_id) index in id order, stopping after the page.
-    // - a bounded time window of a user with many events (use_spans): the interval index
-    //   participant_spans narrows to this user's boxes around the window, then the exact test
-    //   runs on the events. CROSS JOIN keeps that order; left to itself the planner starts from
-    //   the user's participant rows and reads every event of the user.
+    // - a bounded time window of a user with many events (use_spans): the user's boxes around
+    //   the window, class by class (kUserClasses), then the exact test on the events. CROSS JOIN
+    //   keeps that order; left to itself the planner may start from the user's participant rows
+    //   and read every event of the user.
     // - anything else (q, title, is_recurring, other windows): every event of the user is read
     //   to count the matches; the page still stops early in id order.
     const bool filters_events =
         query.start || query.end || query.is_recurring || query.q || query.title;
     const bool spans = use_spans(user, query);
+    const std::string with(spans ? kUserClasses : "");
     std::string where;
     if (spans) {
-      where =
-          " FROM participant_spans s CROSS JOIN event_participants p ON p.id = s.id"
-          " CROSS JOIN events e ON e.id = p.event_id"
-          " WHERE s.min_user <= :user AND s.max_user >= :user AND p.user_id = :user";
-      where += span_bounds(query);
+      where = kBoxesInWindow;
     } else {
       where =
           " FROM event_participants p JOIN events e ON e.id = p.event_id"
@@ -189,7 +239,7 @@ class Session final : public StoreWriter {
 
     domain::EventPage page;
     if (filters_events) {
-      auto count = db_.prepare_dynamic("SELECT count(*)" + where);
+      auto count = db_.prepare_dynamic(with + "SELECT count(*)" + where);
       bind_filters(*count);
       if (count->step()) page.count = count->column_int(0);
     } else {
@@ -218,6 +268,7 @@ class Session final : public StoreWriter {
     std::string order = std::string(" ORDER BY ") + column + direction;
     if (query.order != domain::EventOrder::kId) order += std::string(", p.event_id") + direction;
     auto rows = db_.prepare_dynamic(
+        with +
         "SELECT e.id, e.owner_id, e.title, e.description, e.start_time, e.end_time, e.location, "
         "e.is_recurring, e.recurrence_pattern, e.version, p.role" +
         where + order + " LIMIT :limit OFFSET :offset");
@@ -239,29 +290,20 @@ class Session final : public StoreWriter {
     return q->step() ? q->column_int(0) : 0;
   }
 
-  // The box test on participant_spans for the window of `query` (s: the spans). Boxes are
-  // widened by an hour on each side and these bounds by one more: the test only narrows, the
-  // exact test on the events decides. Every row that the exact test keeps (end_time > start,
+  // The hours of kBoxesInWindow for the window of `query` (both bounds given). Boxes are widened
+  // by an hour on each side and these bounds by one more: the box test only narrows, the exact
+  // test on the events decides. Every row that the exact test keeps (end_time > start,
   // start_time < end) has min(start_time, end_time) < end and max(start_time, end_time) > start,
   // reversed and empty ranges included, so its box passes.
-  static std::string span_bounds(const domain::EventListQuery& query) {
-    std::string bounds;
-    if (query.start) bounds += " AND s.last_hour >= :first_hour";
-    if (query.end) bounds += " AND s.first_hour <= :last_hour";
-    return bounds;
-  }
   static void bind_span_bounds(Statement& s, const domain::EventListQuery& query) {
     if (query.start) s.bind(":first_hour", *query.start / kHour - 1);
     if (query.end) s.bind(":last_hour", *query.end / kHour + 1);
   }
 
-  // Whether participant_spans should answer `user`'s listing with the window of `query`. The R*Tree
-  // is laid out by time more than by user: a walk visits the boxes of every user in the window
-  // (about 6,400 for a week of a 1,000,000-event store, ~0.9 ms), then reads the participant and
-  // event of each of this user's. Walking the user's own index instead costs a few microseconds per
-  // event of the user, whatever the window. So the R*Tree answers bounded windows (a day, a week, a
-  // month of a calendar view) of users with many events; one-sided and longer windows, and small
-  // calendars, read the user's events.
+  // Whether the user's boxes (kBoxesInWindow) should answer `user`'s listing with the window of
+  // `query`: bounded windows (a day, a week, a month of a calendar view) of users with many events.
+  // One-sided and longer windows, and small calendars, read the user's events, which costs a few
+  // microseconds per event of the user whatever the window.
   bool use_spans(domain::UserId user, const domain::EventListQuery& query) {
     constexpr domain::Timestamp kLongestWindow = domain::Timestamp{31} * 24 * kHour;
     constexpr std::int64_t kFewestEvents = 512;
@@ -295,19 +337,17 @@ class Session final : public StoreWriter {
   domain::Conflicts find_conflicts(std::span<const domain::UserId> users, domain::Timestamp start,
                                    domain::Timestamp end, domain::EventId exclude,
                                    domain::UserId viewer) override {
-    // The R*Tree narrows to the boxes of these users around [start, end); the exact strict
-    // overlap test runs on the events themselves.
-    auto q = db_.prepare(
+    // The user's boxes around [start, end), class by class, narrow to a few candidates; the
+    // exact strict overlap test runs on the events themselves.
+    static const std::string kSql =
+        std::string(kUserClasses) +
         "SELECT e.id, e.title, e.start_time, e.end_time, "
         "  EXISTS (SELECT 1 FROM event_participants v WHERE v.user_id = :viewer "
-        "          AND v.event_id = e.id) "
-        "FROM participant_spans s "
-        "JOIN event_participants p ON p.id = s.id "
-        "JOIN events e ON e.id = p.event_id "
-        "WHERE s.min_user <= :user AND s.max_user >= :user "
-        "  AND s.first_hour <= :last_hour AND s.last_hour >= :first_hour "
+        "          AND v.event_id = e.id)" +
+        std::string(kBoxesInWindow) +
         "  AND e.start_time < :end AND e.end_time > :start AND e.start_time < e.end_time "
-        "  AND e.id != :exclude");
+        "  AND e.id != :exclude";
+    auto q = db_.prepare_dynamic(kSql);
     domain::Conflicts conflicts;
     if (start >= end) return conflicts;  // an empty range overlaps nothing (domain::overlaps)
     std::map<domain::EventId, std::pair<domain::ConflictSummary, bool>> found;
@@ -349,41 +389,57 @@ class Session final : public StoreWriter {
                                            std::span<const domain::EventFields> events,
                                            const domain::ChangeMeta& change) override {
     std::vector<domain::Event> inserted;
+    if (events.empty()) return inserted;
     inserted.reserve(events.size());
     const std::int64_t now = now_micros();
-    for (const domain::EventFields& fields : events) {
-      auto q = db_.prepare(
+    // Many rows per statement (rows_per_insert). One writer, AUTOINCREMENT: the ids of one job
+    // are consecutive, the last one known after each statement.
+    for (std::size_t done = 0; done < events.size();) {
+      const std::size_t rows = rows_per_insert(events.size() - done);
+      auto q = db_.prepare_dynamic(multi_row_insert(
           "INSERT INTO events (owner_id, title, description, start_time, end_time, location, "
-          "is_recurring, recurrence_pattern, version, created_at, updated_at) "
-          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9)");
-      q->bind(1, owner);
-      bind_fields(*q, fields, 2);
-      q->bind(9, now);
+          "is_recurring, recurrence_pattern, version, created_at, updated_at)",
+          "(?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)", rows));
+      for (std::size_t i = 0; i < rows; ++i) {
+        const int at = static_cast<int>(i) * 10;
+        q->bind(at + 1, owner);
+        bind_fields(*q, events[done + i], at + 2);
+        q->bind(at + 9, now).bind(at + 10, now);
+      }
       q->run();
-      inserted.push_back(domain::Event{db_.last_insert_rowid(), fields, owner, 1});
+      const domain::EventId last = db_.last_insert_rowid();
+      for (std::size_t i = 0; i < rows; ++i) {
+        const domain::EventId id = last - static_cast<domain::EventId>(rows - 1 - i);
+        inserted.push_back(domain::Event{id, events[done + i], owner, 1});
+      }
+      done += rows;
     }
-    if (inserted.empty()) return inserted;
-    // One writer, AUTOINCREMENT: the ids of one job are consecutive, so each statement below
-    // covers every event of the job at once: one statement journal for all rows instead of one
-    // per event, which was most of a batch's cost.
+    // Each statement below covers every event of the job at once (or many): one statement
+    // journal for all rows instead of one per event, which was most of a batch's cost.
     const domain::EventId first = inserted.front().id;
     const domain::EventId last = inserted.back().id;
     if (last - first + 1 != static_cast<std::int64_t>(inserted.size())) {
       throw std::logic_error("batch insert: event ids are not consecutive");
     }
-    auto participants = db_.prepare(
-        "INSERT INTO event_participants (event_id, user_id, role) "
-        "SELECT id, owner_id, 'OWNER' FROM events WHERE id BETWEEN ?1 AND ?2 ORDER BY id");
-    participants->bind(1, first).bind(2, last);
-    participants->run();
-    auto spans = db_.prepare(
-        "INSERT INTO participant_spans (id, min_user, max_user, first_hour, last_hour) "
-        "SELECT p.id, p.user_id, p.user_id, min(e.start_time, e.end_time) / 3600000000 - 1, "
-        "max(e.start_time, e.end_time) / 3600000000 + 1 "
-        "FROM event_participants p JOIN events e ON e.id = p.event_id "
-        "WHERE p.event_id BETWEEN ?1 AND ?2");
-    spans->bind(1, first).bind(2, last);
-    spans->run();
+    for (std::size_t done = 0; done < inserted.size();) {
+      const std::size_t rows = rows_per_insert(inserted.size() - done);
+      auto q = db_.prepare_dynamic(multi_row_insert(
+          "INSERT INTO event_participants (event_id, user_id, role, first_hour, last_hour, "
+          "span_class)",
+          "(?, ?, 'OWNER', ?, ?, ?)", rows));
+      for (std::size_t i = 0; i < rows; ++i) {
+        const domain::Event& event = inserted[done + i];
+        const Span span = span_of(event.fields.start_time, event.fields.end_time);
+        const int at = static_cast<int>(i) * 5;
+        q->bind(at + 1, event.id)
+            .bind(at + 2, owner)
+            .bind(at + 3, span.first_hour)
+            .bind(at + 4, span.last_hour)
+            .bind(at + 5, span.span_class);
+      }
+      q->run();
+      done += rows;
+    }
     count_participations(owner, domain::Role::kOwner, last - first + 1);
     std::int64_t next_history_id = 1;
     {
@@ -468,17 +524,22 @@ class Session final : public StoreWriter {
       change_role(*present, role);
       return;
     }
-    auto q =
-        db_.prepare("INSERT INTO event_participants (event_id, user_id, role) VALUES (?1, ?2, ?3)");
-    q->bind(1, id).bind(2, user).bind(3, domain::to_string(role));
+    auto times = db_.prepare("SELECT start_time, end_time FROM events WHERE id = ?1");
+    times->bind(1, id);
+    if (!times->step()) {
+      throw std::logic_error("no event " + std::to_string(id) + " to add a participant to");
+    }
+    const Span span = span_of(times->column_int(0), times->column_int(1));
+    auto q = db_.prepare(
+        "INSERT INTO event_participants (event_id, user_id, role, first_hour, last_hour, "
+        "span_class) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    q->bind(1, id)
+        .bind(2, user)
+        .bind(3, domain::to_string(role))
+        .bind(4, span.first_hour)
+        .bind(5, span.last_hour)
+        .bind(6, span.span_class);
     q->run();
-    const std::int64_t participant = db_.last_insert_rowid();
-    auto span = db_.prepare(
-        "INSERT INTO participant_spans (id, min_user, max_user, first_hour, last_hour) "
-        "SELECT ?2, ?3, ?3, min(start_time, end_time) / 3600000000 - 1, "
-        "max(start_time, end_time) / 3600000000 + 1 FROM events WHERE id = ?1");
-    span->bind(1, id).bind(2, participant).bind(3, user);
-    span->run();
     count_participations(user, role, 1);
   }
 
@@ -543,9 +604,10 @@ class Session final : public StoreWriter {
       "v.end_time, v.location, v.is_recurring, v.recurrence_pattern "
       "FROM event_versions v LEFT JOIN users u ON u.id = v.changed_by ";
 
-  // A row of event_participants. The store keeps participant_spans (the participant's interval
-  // box, same id) and user_event_counts (participations by user and role) in step with these
-  // rows in the statements below; 0007_derived_by_store.sql says why not by triggers.
+  // A row of event_participants. The store writes its box (first_hour, last_hour, span_class:
+  // span_of its event's times) with it, and keeps user_event_counts (participations by user and
+  // role) in step with these rows in the statements below; 0007_derived_by_store.sql says why
+  // not by triggers.
   struct Participation {
     std::int64_t id = 0;
     domain::UserId user = 0;
@@ -586,14 +648,8 @@ class Session final : public StoreWriter {
     count_participations(p.user, role, 1);
   }
 
-  // Drops what the store derived from participation `p` (its box and its count), before the
-  // row itself goes.
-  void forget(const Participation& p) {
-    auto span = db_.prepare("DELETE FROM participant_spans WHERE id = ?1");
-    span->bind(1, p.id);
-    span->run();
-    count_participations(p.user, p.role, -1);
-  }
+  // Drops what the store derived from participation `p` (its count), before the row itself goes.
+  void forget(const Participation& p) { count_participations(p.user, p.role, -1); }
 
   void count_participations(domain::UserId user, domain::Role role, std::int64_t delta) {
     auto q = db_.prepare(
@@ -603,18 +659,14 @@ class Session final : public StoreWriter {
     q->run();
   }
 
-  // Moves the interval boxes of event `id`'s participants to its new times; a box already in
-  // place (the times moved within the same hours, or not at all) is left alone.
+  // Moves the boxes of event `id`'s participants to its new times; boxes already in place (the
+  // times moved within the same hours, or not at all) are left alone.
   void move_spans(domain::EventId id, const domain::EventFields& fields) {
-    const domain::Timestamp first_hour = std::min(fields.start_time, fields.end_time) / kHour - 1;
-    const domain::Timestamp last_hour = std::max(fields.start_time, fields.end_time) / kHour + 1;
-    // Joined, not `id IN (subquery)`: the R*Tree finds a box by id only through an equality.
+    const Span span = span_of(fields.start_time, fields.end_time);
     auto q = db_.prepare(
-        "UPDATE participant_spans SET first_hour = ?2, last_hour = ?3 "
-        "FROM (SELECT id AS participant FROM event_participants WHERE event_id = ?1) AS moved "
-        "WHERE participant_spans.id = moved.participant "
-        "AND (participant_spans.first_hour != ?2 OR participant_spans.last_hour != ?3)");
-    q->bind(1, id).bind(2, first_hour).bind(3, last_hour);
+        "UPDATE event_participants SET first_hour = ?2, last_hour = ?3, span_class = ?4 "
+        "WHERE event_id = ?1 AND (first_hour != ?2 OR last_hour != ?3)");
+    q->bind(1, id).bind(2, span.first_hour).bind(3, span.last_hour).bind(4, span.span_class);
     q->run();
   }
 

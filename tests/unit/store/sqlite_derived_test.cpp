@@ -1,7 +1,8 @@
-// The SQLite engine keeps two tables derived from event_participants in its own statements
-// (0007_derived_by_store.sql): participant_spans, one interval box per participant, and
-// user_event_counts, participations by user and role. After a random sequence of every kind of
-// write the store makes, both must hold exactly what event_participants and events say.
+// The SQLite engine keeps what it derives from event_participants in its own statements: each
+// participant's interval box (first_hour, last_hour, span_class, from its event's times:
+// 0008_spans_in_participants.sql) and user_event_counts, participations by user and role
+// (0007_derived_by_store.sql). After a random sequence of every kind of write the store makes,
+// both must hold exactly what event_participants and events say.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -20,6 +21,7 @@
 #include "store/sqlite/sqlite_store.hpp"
 #include "support/store_writes.hpp"
 #include "support/temp_dir.hpp"
+#include "util/embedded.hpp"
 
 namespace almanac::store {
 namespace {
@@ -46,18 +48,30 @@ Rows rows_of(sqlite::Connection& db, std::string_view sql) {
   return rows;
 }
 
+// The class of a box of `hours` hours: the number of bits of `hours`, counted here by halving.
+std::int64_t class_of(std::int64_t hours) {
+  std::int64_t bits = 0;
+  for (; hours > 0; hours /= 2) ++bits;
+  return bits;
+}
+
 void expect_derived_tables_match(const std::string& path) {
   sqlite::Connection db(path, false);
-  // Boxes: (participant id, user, user, first hour - 1, last hour + 1), a reversed range
-  // ordered by min/max as the index needs.
+  // Boxes: (participant id, first hour - 1, last hour + 1, class), a reversed range ordered by
+  // min/max; the class holds the box's length in hours (shorter than 2^class).
+  Rows expected = rows_of(db,
+                          "SELECT p.id, min(e.start_time, e.end_time) / 3600000000 - 1, "
+                          "max(e.start_time, e.end_time) / 3600000000 + 1, 0, 0 "
+                          "FROM event_participants p JOIN events e ON e.id = p.event_id "
+                          "ORDER BY p.id");
+  for (auto& [id, first, last, span_class, unused] : expected) {
+    span_class = class_of(last - first);
+    EXPECT_LT(last - first, std::int64_t{1} << span_class);
+  }
   EXPECT_EQ(rows_of(db,
-                    "SELECT id, min_user, max_user, first_hour, last_hour FROM participant_spans "
+                    "SELECT id, first_hour, last_hour, span_class, 0 FROM event_participants "
                     "ORDER BY id"),
-            rows_of(db,
-                    "SELECT p.id, p.user_id, p.user_id, "
-                    "min(e.start_time, e.end_time) / 3600000000 - 1, "
-                    "max(e.start_time, e.end_time) / 3600000000 + 1 "
-                    "FROM event_participants p JOIN events e ON e.id = p.event_id ORDER BY p.id"));
+            expected);
   // Counts: a row whose n has fallen to 0 reads as no row.
   EXPECT_EQ(
       rows_of(db,
@@ -160,6 +174,85 @@ TEST(SqliteDerivedTables, MatchTheParticipantsAfterEveryKindOfWrite) {
   }
   expect_derived_tables_match(path);
   store.close();
+}
+
+// 0008_spans_in_participants.sql rebuilds event_participants with the boxes on its rows and
+// event_versions with cheaper CHECKs, on a database that holds data: every row is kept as it was
+// (ids, roles, versions), the boxes are computed from the events, conflicts are found through
+// them, and versions stay immutable.
+TEST(SqliteDerivedTables, SpansMigrationKeepsTheRowsAndComputesTheBoxes) {
+  test_support::TempDir dir;
+  const std::string path = (dir.path() / "old.db").string();
+  {
+    sqlite::Connection db(path, false);
+    db.exec(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "applied_at INTEGER NOT NULL)");
+    for (const embedded::Migration& migration : embedded::sqlite_migrations()) {
+      if (migration.version >= 8) break;
+      db.exec(migration.sql);
+      auto q = db.prepare("INSERT INTO schema_migrations VALUES (?1, ?2, 0)");
+      q->bind(1, migration.version).bind(2, migration.name);
+      q->run();
+    }
+    // Event 3: 09:00-10:30 on 1970-01-01; event 5: 400,000 hours long; event 6: reversed, before
+    // 1970.
+    db.exec(
+        "INSERT INTO users (id, username, username_key, email, email_key, password_hash, "
+        "created_at) VALUES (7, 'alice', 'alice', 'a@x', 'a@x', 'h', 0), "
+        "(8, 'bob', 'bob', 'b@x', 'b@x', 'h', 0);"
+        "INSERT INTO events (id, owner_id, title, start_time, end_time, version, created_at, "
+        "updated_at) VALUES (3, 7, 'Meeting', 32400000000, 37800000000, 1, 0, 0), "
+        "(5, 7, 'Long', 0, 1440000000000000, 1, 0, 0), "
+        "(6, 8, 'Old', -3600000000, -7200000000, 1, 0, 0);"
+        "INSERT INTO event_participants (id, event_id, user_id, role) VALUES "
+        "(10, 3, 7, 'OWNER'), (11, 5, 7, 'OWNER'), (12, 6, 8, 'OWNER'), (14, 3, 8, 'VIEWER');"
+        "INSERT INTO user_event_counts (user_id, role, n) VALUES (7, 'OWNER', 2), "
+        "(8, 'OWNER', 1), (8, 'VIEWER', 1);"
+        "INSERT INTO event_versions (event_id, position, history_id, version, history_type, "
+        "history_date, changed_by, change_reason, owner_id, title, description, start_time, "
+        "end_time, location, is_recurring, recurrence_pattern) VALUES "
+        "(3, 1, 1, 1, '+', 0, 7, NULL, 7, 'Meeting', '', 32400000000, 37800000000, '', 0, NULL),"
+        "(3, 2, 4, 2, '~', 5, 7, 'why', 7, 'Meeting', '', 32400000000, 37800000000, '', 0, "
+        "NULL);");
+  }
+  sqlite::SqliteStore store(sqlite::SqliteOptions{.path = path});
+  EXPECT_EQ(store.schema_version(), 8);
+  domain::Conflicts bob_at_nine;
+  domain::Conflicts alice_next_year;
+  std::int64_t versions = 0;
+  store.read([&](StoreReader& r) {
+    const UserId bob[] = {8};
+    bob_at_nine = r.find_conflicts(bob, 32400000000, 36000000000, 0, 8);
+    const UserId alice[] = {7};
+    alice_next_year = r.find_conflicts(alice, 1000000000000000, 1000003600000000, 0, 7);
+    versions = r.count_versions(3);
+  });
+  ASSERT_EQ(bob_at_nine.visible.size(), 1u);
+  EXPECT_EQ(bob_at_nine.visible[0].id, 3);
+  ASSERT_EQ(alice_next_year.visible.size(), 1u);
+  EXPECT_EQ(alice_next_year.visible[0].id, 5);
+  EXPECT_EQ(versions, 2);
+  store.close();
+
+  sqlite::Connection db(path, false);
+  EXPECT_EQ(rows_of(db,
+                    "SELECT id, event_id, user_id, role = 'OWNER', 0 FROM event_participants "
+                    "ORDER BY id"),
+            (Rows{{10, 3, 7, 1, 0}, {11, 5, 7, 1, 0}, {12, 6, 8, 1, 0}, {14, 3, 8, 0, 0}}));
+  expect_derived_tables_match(path);
+  EXPECT_EQ(rows_of(db,
+                    "SELECT event_id, position, history_id, version, 0 FROM event_versions "
+                    "ORDER BY event_id, position"),
+            (Rows{{3, 1, 1, 1, 0}, {3, 2, 4, 2, 0}}));
+  EXPECT_THROW(db.exec("UPDATE event_versions SET title = 'x'"), sqlite::SqliteError);
+  EXPECT_THROW(db.exec("DELETE FROM event_versions"), sqlite::SqliteError);
+  EXPECT_THROW(db.exec("INSERT INTO event_participants (event_id, user_id, role, first_hour, "
+                       "last_hour, span_class) VALUES (5, 8, 'GUEST', 0, 2, 2)"),
+               sqlite::SqliteError);
+  auto rtree = db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'participant_spans'");
+  ASSERT_TRUE(rtree->step());
+  EXPECT_EQ(rtree->column_int(0), 0);
 }
 
 }  // namespace
