@@ -9,7 +9,7 @@
 set -euo pipefail
 
 run_packages=(g++ cmake ninja-build pkg-config libboost1.81-dev libboost-json1.81-dev libssl-dev
-  libsodium-dev libsqlite3-dev libical-dev libpq-dev)
+  libsodium-dev libsqlite3-dev libical-dev libpq-dev libjemalloc-dev)
 # postgresql-15: the throwaway cluster of the PostgreSQL engine's tests (tools/pg-cluster.sh).
 # nginx-light: the load balancer in front of two instances (tests/multi, deploy/nginx.conf).
 test_packages=(libgtest-dev python3 curl chromium strace postgresql-15 nginx-light)
