@@ -918,16 +918,16 @@ class WrkProcess:
 
 
 def start_wrk(args, workdir, label, port, path, script, connections, env, expect=None,
-              duration=None):
-    """Starts wrk against 127.0.0.1:port+path for `duration` seconds (--duration by default);
-    returns a WrkProcess."""
+              duration=None, timeout=WRK_TIMEOUT):
+    """Starts wrk against 127.0.0.1:port+path for `duration` seconds (--duration by default),
+    counting answers slower than `timeout` as errors; returns a WrkProcess."""
     duration = duration or args.duration
     result_path = os.path.join(workdir, f"wrk-{label}.json")
     output_path = os.path.join(workdir, f"wrk-{label}.out")
     if os.path.exists(result_path):
         os.unlink(result_path)
     argv = ["wrk", f"-t{args.wrk_threads}", f"-c{connections}", f"-d{duration}s",
-            "--timeout", WRK_TIMEOUT, "-s", os.path.join(WRK_DIR, script),
+            "--timeout", timeout, "-s", os.path.join(WRK_DIR, script),
             f"http://127.0.0.1:{port}{path}"]
     run_env = dict(os.environ, **env, BENCH_RESULT=result_path,
                    BENCH_WRK_THREADS=str(args.wrk_threads))
@@ -1059,6 +1059,9 @@ FLOOD_LOGIN_SCRIPT = "login.lua"
 FLOOD_LOGIN_PATH = "/api/auth/login/"
 FLOOD_LOGIN_CONNECTIONS = 8  # as the login scenario; far below --hash-queue (64): never a 503
 FLOOD_LEAD_S = 1             # the flood starts this long before the GET run and ends as long after
+# The flood's wrk counts no login as timed out within its run: when the GET load keeps the cores
+# busy, the hashing (at the lowest priority) gets only what is left, and a login taking seconds
+# is the design, not an error (its latency is in the result).
 FLOOD_SETTLE_S = 1.0         # after a flood, the hashes still in flight finish before the next run
 PACED_CONNECTIONS = 8        # the paced load: 8 connections, each pausing ...
 PACE_MS = 2                  # ... this long after every answer (about 3,000 requests a second)
@@ -1103,7 +1106,8 @@ def run_login_flood(args, workdir, scenario, targets):
                                     args, workdir, label + "-logins", target.port,
                                     FLOOD_LOGIN_PATH, FLOOD_LOGIN_SCRIPT, FLOOD_LOGIN_CONNECTIONS,
                                     target.seed.env(), expect=200,
-                                    duration=args.duration + 2 * FLOOD_LEAD_S)
+                                    duration=args.duration + 2 * FLOOD_LEAD_S,
+                                    timeout=f"{args.duration + 2 * FLOOD_LEAD_S}s")
                                 time.sleep(FLOOD_LEAD_S)
                             run = run_wrk(args, workdir, label, target.port, paths[target.key],
                                           script, connections,
