@@ -198,7 +198,7 @@ const std::vector<Option>& options() {
        [](Config& c, auto f, const auto& v) { set_count(c.hash_threads, f, v, 1, 64); }},
       {"hash-queue", "password hashes allowed to wait before logins get 503 (64)",
        [](Config& c, auto f, const auto& v) { set_count(c.hash_queue, f, v, 1, 100000); }},
-      {"hash-priority", "low (nice 19) | idle (SCHED_IDLE): the hashing threads' priority (low)",
+      {"hash-priority", "idle (SCHED_IDLE) | low (nice 19): the hashing threads' priority (idle)",
        [](Config& c, auto f, const auto& v) {
          if (v == "idle")
            c.hash_priority = HashPriority::kIdle;

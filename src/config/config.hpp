@@ -51,7 +51,7 @@ struct Config {
 
   unsigned hash_threads = 1;  // argon2id workers; default: number of cores
   std::size_t hash_queue = 64;
-  HashPriority hash_priority = HashPriority::kLow;  // nice 19; kIdle: SCHED_IDLE
+  HashPriority hash_priority = HashPriority::kIdle;  // SCHED_IDLE; kLow: nice 19
   unsigned long long argon2_iterations = 2;
   std::size_t argon2_memory_bytes = std::size_t{19} * 1024 * 1024;
 

@@ -121,7 +121,7 @@ TEST(LoadConfig, DefaultsWithoutFlagsOrEnvironment) {
   EXPECT_EQ(config.idle_timeout, seconds(60));
   EXPECT_EQ(config.shutdown_grace, seconds(30));
   EXPECT_EQ(config.hash_queue, 64u);
-  EXPECT_EQ(config.hash_priority, HashPriority::kLow);
+  EXPECT_EQ(config.hash_priority, HashPriority::kIdle);
   EXPECT_EQ(config.argon2_iterations, 2u);
   EXPECT_EQ(config.argon2_memory_bytes, 19u * 1024 * 1024);
 }
@@ -216,7 +216,7 @@ TEST(LoadConfig, EveryFlagIsApplied) {
                                      "--hash-queue",
                                      "128",
                                      "--hash-priority",
-                                     "idle",
+                                     "low",
                                      "--argon2-iterations",
                                      "3",
                                      "--argon2-memory",
@@ -240,7 +240,7 @@ TEST(LoadConfig, EveryFlagIsApplied) {
   EXPECT_EQ(config.shutdown_grace, seconds(10));
   EXPECT_EQ(config.hash_threads, 3u);
   EXPECT_EQ(config.hash_queue, 128u);
-  EXPECT_EQ(config.hash_priority, HashPriority::kIdle);
+  EXPECT_EQ(config.hash_priority, HashPriority::kLow);
   EXPECT_EQ(config.argon2_iterations, 3u);
   EXPECT_EQ(config.argon2_memory_bytes, 64u * 1024 * 1024);
   EXPECT_EQ(config.durability, Durability::kNormal);
