@@ -69,9 +69,12 @@ int serve(const almanac::config::Config& config, almanac::store::Store& store,
   const almanac::auth::JwtCodec jwt(secret);
   const almanac::auth::PasswordHasher hasher(
       {config.argon2_iterations, config.argon2_memory_bytes});
-  // Hashing runs at a lower priority than the I/O threads (nice 10): a login flood takes the
-  // idle CPU, not the latency of every other request.
-  almanac::util::WorkerPool hash_pool(config.hash_threads, config.hash_queue, /*nice=*/19);
+  // Hashing runs at a lower priority than the I/O threads (SCHED_IDLE, or nice 19): a login
+  // flood takes the idle CPU, not the latency of every other request.
+  almanac::util::WorkerPool hash_pool(config.hash_threads, config.hash_queue,
+                                      config.hash_priority == almanac::config::HashPriority::kLow
+                                          ? almanac::util::WorkerPriority::kLow
+                                          : almanac::util::WorkerPriority::kIdle);
   // Rate limits: absent altogether when off.
   std::optional<almanac::util::RateLimiter> login_failures;
   std::optional<almanac::api::RateLimits> limits;

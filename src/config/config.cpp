@@ -198,6 +198,15 @@ const std::vector<Option>& options() {
        [](Config& c, auto f, const auto& v) { set_count(c.hash_threads, f, v, 1, 64); }},
       {"hash-queue", "password hashes allowed to wait before logins get 503 (64)",
        [](Config& c, auto f, const auto& v) { set_count(c.hash_queue, f, v, 1, 100000); }},
+      {"hash-priority", "idle (SCHED_IDLE) | low (nice 19): the hashing threads' priority (idle)",
+       [](Config& c, auto f, const auto& v) {
+         if (v == "idle")
+           c.hash_priority = HashPriority::kIdle;
+         else if (v == "low")
+           c.hash_priority = HashPriority::kLow;
+         else
+           bad_value(f, v, "expected idle or low");
+       }},
       {"argon2-iterations", "argon2id time cost, at least 2 (2)",
        [](Config& c, auto f, const auto& v) { set_count(c.argon2_iterations, f, v, 2, 100); }},
       {"argon2-memory", "argon2id memory cost, at least 19MiB (19MiB)",

@@ -17,6 +17,9 @@ namespace almanac::config {
 
 enum class Durability { kFull, kNormal };
 
+// How the password-hashing threads are scheduled beside the I/O threads (Linux).
+enum class HashPriority { kLow, kIdle };
+
 // Everything Almanac can be told at start-up. Defaults are what `make run` uses.
 struct Config {
   std::string command = "serve";  // serve | migrate | user | export
@@ -48,6 +51,7 @@ struct Config {
 
   unsigned hash_threads = 1;  // argon2id workers; default: number of cores
   std::size_t hash_queue = 64;
+  HashPriority hash_priority = HashPriority::kIdle;  // SCHED_IDLE; kLow: nice 19
   unsigned long long argon2_iterations = 2;
   std::size_t argon2_memory_bytes = std::size_t{19} * 1024 * 1024;
 

@@ -10,6 +10,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <type_traits>
 
 #include "domain/error.hpp"
@@ -136,24 +137,40 @@ inline boost::asio::awaitable<void> read(store::Store& store,
 }
 
 // Runs `job` on `pool` and returns its result. When the pool's queue is full it raises
-// Error{kUnavailable} with a Retry-After, so that a burst cannot pile up memory.
+// Error{kUnavailable} with a Retry-After, so that a burst cannot pile up memory. The result is
+// handed back in the pool's `then` step: with a lowered pool, at normal priority (posting takes
+// the io_context's lock, which a preempted low-priority thread must never hold).
 template <typename T>
 boost::asio::awaitable<T> offload(util::WorkerPool& pool, std::function<T()> job) {
   return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, detail::Signature<T>>(
       [&pool](auto handler, std::function<T()> job) {
         const detail::Completion<T, decltype(handler)> completion(std::move(handler));
-        const bool queued = pool.try_submit([completion, job = std::move(job)]() {
-          try {
-            if constexpr (std::is_void_v<T>) {
-              job();
-              completion.succeed();
-            } else {
-              completion.succeed(job());
-            }
-          } catch (...) {
-            completion.fail(std::current_exception());
-          }
-        });
+        struct Outcome {
+          std::conditional_t<std::is_void_v<T>, bool, std::optional<T>> value{};
+          std::exception_ptr error;
+        };
+        auto outcome = std::make_shared<Outcome>();
+        const bool queued = pool.try_submit(
+            [outcome, job = std::move(job)]() {
+              try {
+                if constexpr (std::is_void_v<T>) {
+                  job();
+                } else {
+                  outcome->value.emplace(job());
+                }
+              } catch (...) {
+                outcome->error = std::current_exception();
+              }
+            },
+            [outcome, completion]() {
+              if (outcome->error) {
+                completion.fail(std::move(outcome->error));
+              } else if constexpr (std::is_void_v<T>) {
+                completion.succeed();
+              } else {
+                completion.succeed(std::move(*outcome->value));
+              }
+            });
         if (!queued) {
           domain::Error busy(domain::ErrorCode::kUnavailable,
                              "The server is busy; try again shortly.", "busy");

@@ -1,5 +1,7 @@
 #include "util/worker_pool.hpp"
 
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -9,22 +11,57 @@
 #include <utility>
 
 namespace almanac::util {
+namespace {
 
-WorkerPool::WorkerPool(std::size_t threads, std::size_t max_queued, int nice)
-    : max_queued_(max_queued) {
+// Lowers the calling thread's scheduling priority; best effort (a refusal leaves it as it was).
+void lower_priority(WorkerPriority priority) {
+#ifdef __linux__
+  if (priority == WorkerPriority::kLow) {
+    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);  // this thread only
+  } else if (priority == WorkerPriority::kIdle) {
+    const sched_param param{};  // SCHED_IDLE takes priority 0
+    ::pthread_setschedparam(::pthread_self(), SCHED_IDLE, &param);
+  }
+#else
+  (void)priority;
+#endif
+}
+
+// Runs `f` if set; reports what it throws on stderr.
+void run_guarded(const std::function<void()>& f) {
+  if (!f) return;
+  try {
+    f();
+  } catch (const std::exception& error) {
+    std::cerr << "WorkerPool: job threw: " << error.what() << '\n';
+  } catch (...) {
+    std::cerr << "WorkerPool: job threw a non-standard exception\n";
+  }
+}
+
+}  // namespace
+
+WorkerPool::WorkerPool(std::size_t threads, std::size_t max_queued, WorkerPriority priority)
+    : max_queued_(max_queued), priority_(priority) {
   if (threads == 0) throw std::invalid_argument("WorkerPool needs at least one thread");
   if (max_queued == 0) throw std::invalid_argument("WorkerPool needs room for at least one job");
-  threads_.reserve(threads);
   try {
-    for (std::size_t i = 0; i < threads; ++i) {
-      threads_.emplace_back([this, nice] {
-        // Best effort: a refusal (e.g. a seccomp filter) leaves the default priority.
-        if (nice > 0) ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);
-        run_worker();
-      });
+    if (priority_ == WorkerPriority::kNormal) {
+      threads_.reserve(threads);
+      for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run_worker(); });
+    } else {
+      slots_.reserve(threads);
+      for (std::size_t i = 0; i < threads; ++i) {
+        slots_.push_back(std::make_unique<Slot>());
+        Slot& slot = *slots_.back();
+        slot.thread = std::jthread([this, &slot] { run_slot(slot); });
+      }
+      threads_.emplace_back([this] { run_dispatcher(); });
     }
   } catch (...) {
-    // The workers already started wait for work forever unless told to stop.
+    // The workers already started wait for work forever unless told to stop; without a
+    // dispatcher nobody else ends a lowered pool's workers.
+    if (threads_.empty()) end_slots();
     stop();
     throw;
   }
@@ -32,14 +69,18 @@ WorkerPool::WorkerPool(std::size_t threads, std::size_t max_queued, int nice)
 
 WorkerPool::~WorkerPool() { stop(); }
 
-bool WorkerPool::try_submit(std::function<void()> job) {
-  if (!job) throw std::invalid_argument("WorkerPool job must not be empty");
+bool WorkerPool::try_submit(std::function<void()> work, std::function<void()> then) {
+  if (!work) throw std::invalid_argument("WorkerPool job must not be empty");
   {
     const std::lock_guard lock(mutex_);
     if (stopping_ || queue_.size() >= max_queued_) return false;
-    queue_.push_back(std::move(job));
+    queue_.push_back({std::move(work), std::move(then)});
   }
-  work_available_.notify_one();
+  if (priority_ == WorkerPriority::kNormal) {
+    work_available_.notify_one();
+  } else {
+    events_.release();
+  }
   return true;
 }
 
@@ -53,16 +94,23 @@ void WorkerPool::stop() {
     const std::lock_guard lock(mutex_);
     stopping_ = true;
   }
-  work_available_.notify_all();
+  if (priority_ == WorkerPriority::kNormal) {
+    work_available_.notify_all();
+  } else {
+    events_.release();
+  }
   const std::lock_guard join_lock(join_mutex_);
   for (std::jthread& thread : threads_) {
     if (thread.joinable()) thread.join();
+  }
+  for (const std::unique_ptr<Slot>& slot : slots_) {
+    if (slot->thread.joinable()) slot->thread.join();
   }
 }
 
 void WorkerPool::run_worker() {
   for (;;) {
-    std::function<void()> job;
+    Job job;
     {
       std::unique_lock lock(mutex_);
       work_available_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
@@ -71,13 +119,64 @@ void WorkerPool::run_worker() {
       job = std::move(queue_.front());
       queue_.pop_front();
     }
-    try {
-      job();
-    } catch (const std::exception& error) {
-      std::cerr << "WorkerPool: job threw: " << error.what() << '\n';
-    } catch (...) {
-      std::cerr << "WorkerPool: job threw a non-standard exception\n";
+    run_guarded(job.work);
+    run_guarded(job.then);
+  }
+}
+
+void WorkerPool::run_slot(Slot& slot) {
+  lower_priority(priority_);
+  for (;;) {
+    slot.start.acquire();
+    if (slot.exit) return;
+    run_guarded(slot.job.work);
+    slot.done.store(true, std::memory_order_release);
+    events_.release();
+  }
+}
+
+void WorkerPool::run_dispatcher() {
+  std::vector<Slot*> started;
+  for (;;) {
+    events_.acquire();
+    // Finished jobs first: their slots take the next ones. `work` is destroyed here too, so that
+    // no memory the worker frees belongs to another thread's allocator arena.
+    for (const std::unique_ptr<Slot>& slot : slots_) {
+      if (!slot->busy || !slot->done.load(std::memory_order_acquire)) continue;
+      Job finished = std::exchange(slot->job, {});
+      slot->done.store(false, std::memory_order_relaxed);
+      slot->busy = false;
+      finished.work = nullptr;
+      run_guarded(finished.then);
     }
+    bool finished = false;
+    {
+      const std::lock_guard lock(mutex_);
+      for (const std::unique_ptr<Slot>& slot : slots_) {
+        if (queue_.empty()) break;
+        if (slot->busy) continue;
+        slot->job = std::move(queue_.front());
+        queue_.pop_front();
+        slot->busy = true;
+        started.push_back(slot.get());
+      }
+      finished = stopping_ && queue_.empty();
+    }
+    for (Slot* slot : started) slot->start.release();
+    started.clear();
+    if (finished) {
+      bool idle = true;
+      for (const std::unique_ptr<Slot>& slot : slots_) idle = idle && !slot->busy;
+      if (idle) break;  // else a job still runs: its `done` wakes this loop again
+    }
+  }
+  end_slots();
+}
+
+void WorkerPool::end_slots() {
+  for (const std::unique_ptr<Slot>& slot : slots_) {
+    slot->exit = true;
+    slot->start.release();
   }
 }
 

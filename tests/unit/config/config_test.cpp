@@ -121,6 +121,7 @@ TEST(LoadConfig, DefaultsWithoutFlagsOrEnvironment) {
   EXPECT_EQ(config.idle_timeout, seconds(60));
   EXPECT_EQ(config.shutdown_grace, seconds(30));
   EXPECT_EQ(config.hash_queue, 64u);
+  EXPECT_EQ(config.hash_priority, HashPriority::kIdle);
   EXPECT_EQ(config.argon2_iterations, 2u);
   EXPECT_EQ(config.argon2_memory_bytes, 19u * 1024 * 1024);
 }
@@ -214,6 +215,8 @@ TEST(LoadConfig, EveryFlagIsApplied) {
                                      "3",
                                      "--hash-queue",
                                      "128",
+                                     "--hash-priority",
+                                     "low",
                                      "--argon2-iterations",
                                      "3",
                                      "--argon2-memory",
@@ -237,6 +240,7 @@ TEST(LoadConfig, EveryFlagIsApplied) {
   EXPECT_EQ(config.shutdown_grace, seconds(10));
   EXPECT_EQ(config.hash_threads, 3u);
   EXPECT_EQ(config.hash_queue, 128u);
+  EXPECT_EQ(config.hash_priority, HashPriority::kLow);
   EXPECT_EQ(config.argon2_iterations, 3u);
   EXPECT_EQ(config.argon2_memory_bytes, 64u * 1024 * 1024);
   EXPECT_EQ(config.durability, Durability::kNormal);
@@ -438,6 +442,12 @@ TEST(LoadConfig, BadLogLevelIsRejected) { config_error({"--log-level", "verbose"
 
 TEST(LoadConfig, BadDurabilityIsRejected) { config_error({"--durability", "off"}); }
 
+TEST(LoadConfig, HashPriorityIsLowOrIdle) {
+  EXPECT_EQ(load_config({"--hash-priority", "idle"}, {}).hash_priority, HashPriority::kIdle);
+  EXPECT_EQ(load_config({"--hash-priority", "low"}, {}).hash_priority, HashPriority::kLow);
+  config_error({"--hash-priority", "normal"});
+}
+
 class LoadConfigRejectsListen : public testing::TestWithParam<std::string_view> {};
 
 TEST_P(LoadConfigRejectsListen, NamingTheFlag) {
@@ -612,6 +622,7 @@ TEST(Usage, ListsCommandsAndEveryFlag) {
                                       "--shutdown-grace",
                                       "--hash-threads",
                                       "--hash-queue",
+                                      "--hash-priority",
                                       "--argon2-iterations",
                                       "--argon2-memory",
                                       "--durability",

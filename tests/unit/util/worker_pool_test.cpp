@@ -1,6 +1,7 @@
 #include "util/worker_pool.hpp"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -8,8 +9,12 @@
 #include <cerrno>
 #include <future>
 #include <latch>
+#include <ostream>
 #include <stdexcept>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace almanac::util {
 namespace {
@@ -36,17 +41,34 @@ class Blocker {
 TEST(WorkerPool, RejectsZeroThreadsOrZeroQueue) {
   EXPECT_THROW(WorkerPool(0, 1), std::invalid_argument);
   EXPECT_THROW(WorkerPool(1, 0), std::invalid_argument);
+  EXPECT_THROW(WorkerPool(0, 1, WorkerPriority::kIdle), std::invalid_argument);
 }
 
-TEST(WorkerPool, RejectsAnEmptyJob) {
-  WorkerPool pool(1, 1);
+// Every behaviour below holds whatever the workers' priority: a kNormal pool's workers take the
+// queue themselves, a lowered pool's get their jobs from its dispatching thread.
+class WorkerPoolTest : public ::testing::TestWithParam<WorkerPriority> {};
+
+const char* name_of(WorkerPriority priority) {
+  switch (priority) {
+    case WorkerPriority::kNormal:
+      return "Normal";
+    case WorkerPriority::kLow:
+      return "Low";
+    case WorkerPriority::kIdle:
+      return "Idle";
+  }
+  return "Unknown";
+}
+
+TEST_P(WorkerPoolTest, RejectsAnEmptyJob) {
+  WorkerPool pool(1, 1, GetParam());
   EXPECT_THROW(pool.try_submit(std::function<void()>()), std::invalid_argument);
 }
 
-TEST(WorkerPool, RunsSubmittedJobs) {
+TEST_P(WorkerPoolTest, RunsSubmittedJobs) {
   std::atomic<int> ran{0};
   std::latch done(50);
-  WorkerPool pool(2, 100);
+  WorkerPool pool(2, 100, GetParam());
   for (int i = 0; i < 50; ++i) {
     ASSERT_TRUE(pool.try_submit([&] {
       ran.fetch_add(1);
@@ -57,17 +79,17 @@ TEST(WorkerPool, RunsSubmittedJobs) {
   EXPECT_EQ(ran.load(), 50);
 }
 
-TEST(WorkerPool, RunsJobsOnAnotherThread) {
+TEST_P(WorkerPoolTest, RunsJobsOnAnotherThread) {
   std::promise<std::thread::id> worker_id;
-  WorkerPool pool(1, 1);
+  WorkerPool pool(1, 1, GetParam());
   ASSERT_TRUE(pool.try_submit([&] { worker_id.set_value(std::this_thread::get_id()); }));
   EXPECT_NE(worker_id.get_future().get(), std::this_thread::get_id());
 }
 
-TEST(WorkerPool, TrySubmitReturnsFalseWhenQueueIsFull) {
+TEST_P(WorkerPoolTest, TrySubmitReturnsFalseWhenQueueIsFull) {
   std::atomic<int> ran{0};
   Blocker blocker;
-  WorkerPool pool(1, 2);
+  WorkerPool pool(1, 2, GetParam());
   ASSERT_TRUE(pool.try_submit(blocker.job()));
   blocker.wait_until_started();  // the only worker is busy, so further jobs wait in the queue
 
@@ -83,10 +105,10 @@ TEST(WorkerPool, TrySubmitReturnsFalseWhenQueueIsFull) {
   EXPECT_EQ(pool.queued(), 0u);
 }
 
-TEST(WorkerPool, StopRunsJobsAlreadyQueued) {
+TEST_P(WorkerPoolTest, StopRunsJobsAlreadyQueued) {
   std::atomic<int> ran{0};
   Blocker blocker;
-  WorkerPool pool(1, 1'000'000);
+  WorkerPool pool(1, 1'000'000, GetParam());
   ASSERT_TRUE(pool.try_submit(blocker.job()));
   blocker.wait_until_started();
 
@@ -109,26 +131,26 @@ TEST(WorkerPool, StopRunsJobsAlreadyQueued) {
   EXPECT_EQ(pool.queued(), 0u);
 }
 
-TEST(WorkerPool, TrySubmitReturnsFalseAfterStop) {
-  WorkerPool pool(1, 10);
+TEST_P(WorkerPoolTest, TrySubmitReturnsFalseAfterStop) {
+  WorkerPool pool(1, 10, GetParam());
   pool.stop();
   EXPECT_FALSE(pool.try_submit([] {}));
 }
 
-TEST(WorkerPool, StopIsIdempotent) {
+TEST_P(WorkerPoolTest, StopIsIdempotent) {
   std::atomic<int> ran{0};
-  WorkerPool pool(2, 10);
+  WorkerPool pool(2, 10, GetParam());
   ASSERT_TRUE(pool.try_submit([&] { ran.fetch_add(1); }));
   pool.stop();
   pool.stop();
   EXPECT_EQ(ran.load(), 1);
 }  // and the destructor stops a third time
 
-TEST(WorkerPool, DestructorRunsJobsAlreadyQueued) {
+TEST_P(WorkerPoolTest, DestructorRunsJobsAlreadyQueued) {
   std::atomic<int> ran{0};
   Blocker blocker;
   {
-    WorkerPool pool(1, 10);
+    WorkerPool pool(1, 10, GetParam());
     ASSERT_TRUE(pool.try_submit(blocker.job()));
     blocker.wait_until_started();
     for (int i = 0; i < 3; ++i) ASSERT_TRUE(pool.try_submit([&] { ran.fetch_add(1); }));
@@ -137,34 +159,107 @@ TEST(WorkerPool, DestructorRunsJobsAlreadyQueued) {
   EXPECT_EQ(ran.load(), 3);
 }
 
-TEST(WorkerPool, KeepsRunningJobsAfterOneThrows) {
+TEST_P(WorkerPoolTest, KeepsRunningJobsAfterOneThrows) {
   std::promise<void> after;
-  WorkerPool pool(1, 10);
+  WorkerPool pool(1, 10, GetParam());
   ASSERT_TRUE(pool.try_submit([] { throw std::runtime_error("expected by the test"); }));
   ASSERT_TRUE(pool.try_submit([] { throw 42; }));
   ASSERT_TRUE(pool.try_submit([&] { after.set_value(); }));
   after.get_future().get();  // would hang (or the process would terminate) if the worker died
 }
 
-// The workers' scheduling priority: `nice` as given (the hashing pool runs below the I/O
-// threads), the caller's own when none is given.
-int worker_nice(almanac::util::WorkerPool& pool) {
-  std::promise<int> seen;
-  EXPECT_TRUE(pool.try_submit([&] {
-    errno = 0;
-    seen.set_value(::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid())));
-  }));
-  return seen.get_future().get();
+// Each thread's scheduling as the kernel reports it: the policy and the nice value.
+struct Scheduling {
+  int policy = -1;
+  int nice = 0;
+  bool operator==(const Scheduling&) const = default;
+};
+
+Scheduling current_scheduling() {
+  errno = 0;
+  return {::sched_getscheduler(0), ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()))};
 }
 
-TEST(WorkerPool, WorkersRunAtTheNiceValueGiven) {
-  const int own = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
-  almanac::util::WorkerPool plain(1, 4);
-  EXPECT_EQ(worker_nice(plain), own);
-  if (own > 15) GTEST_SKIP() << "this process already runs at nice " << own;
-  almanac::util::WorkerPool lowered(1, 4, 19);
-  EXPECT_EQ(worker_nice(lowered), 19);
+// How `work` and `then` of one job see their thread's scheduling.
+std::pair<Scheduling, Scheduling> job_scheduling(WorkerPool& pool) {
+  std::promise<Scheduling> in_work;
+  std::promise<Scheduling> in_then;
+  EXPECT_TRUE(pool.try_submit([&] { in_work.set_value(current_scheduling()); },
+                              [&] { in_then.set_value(current_scheduling()); }));
+  return {in_work.get_future().get(), in_then.get_future().get()};
 }
+
+TEST(WorkerPool, WorkRunsAtThePriorityGivenAndThenAtTheCreators) {
+  const Scheduling own = current_scheduling();
+  if (own.policy != SCHED_OTHER || own.nice > 15) {
+    GTEST_SKIP() << "this process already runs at policy " << own.policy << ", nice " << own.nice;
+  }
+  {
+    WorkerPool plain(1, 4);
+    const auto [work, then] = job_scheduling(plain);
+    EXPECT_EQ(work, own);
+    EXPECT_EQ(then, own);
+  }
+  {
+    WorkerPool low(1, 4, WorkerPriority::kLow);
+    const auto [work, then] = job_scheduling(low);
+    EXPECT_EQ(work, (Scheduling{SCHED_OTHER, 19}));
+    EXPECT_EQ(then, own);
+  }
+  {
+    WorkerPool idle(1, 4, WorkerPriority::kIdle);
+    const auto [work, then] = job_scheduling(idle);
+    EXPECT_EQ(work.policy, SCHED_IDLE);
+    EXPECT_EQ(then, own);
+  }
+}
+
+TEST_P(WorkerPoolTest, ThenRunsAfterItsWorkOnAnotherThread) {
+  std::vector<int> order;  // written by work, then by then: the pool orders them
+  std::promise<std::thread::id> then_thread;
+  WorkerPool pool(2, 10, GetParam());
+  ASSERT_TRUE(pool.try_submit([&] { order.push_back(1); },
+                              [&] {
+                                order.push_back(2);
+                                then_thread.set_value(std::this_thread::get_id());
+                              }));
+  EXPECT_NE(then_thread.get_future().get(), std::this_thread::get_id());
+  EXPECT_EQ(order, (std::vector<int>{1, 2}));
+}
+
+TEST_P(WorkerPoolTest, ThenRunsAfterAWorkThatThrew) {
+  std::promise<void> then_ran;
+  WorkerPool pool(1, 10, GetParam());
+  ASSERT_TRUE(pool.try_submit([] { throw std::runtime_error("expected by the test"); },
+                              [&] { then_ran.set_value(); }));
+  then_ran.get_future().get();  // would hang if a throwing work skipped its then
+}
+
+TEST_P(WorkerPoolTest, StopRunsTheThenOfEveryQueuedJob) {
+  std::atomic<int> thens{0};
+  Blocker blocker;
+  {
+    WorkerPool pool(1, 10, GetParam());
+    ASSERT_TRUE(pool.try_submit(blocker.job()));
+    blocker.wait_until_started();
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(pool.try_submit([] {}, [&] { thens.fetch_add(1); }));
+    }
+    blocker.release();
+  }
+  EXPECT_EQ(thens.load(), 3);
+}
+
+INSTANTIATE_TEST_SUITE_P(Priorities, WorkerPoolTest,
+                         ::testing::Values(WorkerPriority::kNormal, WorkerPriority::kLow,
+                                           WorkerPriority::kIdle),
+                         [](const ::testing::TestParamInfo<WorkerPriority>& info) {
+                           return std::string(name_of(info.param));
+                         });
 
 }  // namespace
+
+// How gtest (and ctest's test names) print a priority.
+void PrintTo(WorkerPriority priority, std::ostream* out) { *out << name_of(priority); }
+
 }  // namespace almanac::util
