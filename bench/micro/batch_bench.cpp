@@ -41,7 +41,6 @@
 #include "api/event_json.hpp"
 #include "api/events_api.hpp"
 #include "api/json_input.hpp"
-#include "api/json_writer.hpp"
 #include "api/services.hpp"
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
@@ -192,22 +191,7 @@ void BM_BatchRender(benchmark::State& state) {
   for (auto _ : state) {
     http::Response response;
     response.status = http::Status::created;
-    response.body.reserve(32 + 96 * created.size());
-    api::JsonWriter out(response.body);
-    out.begin_object().key("created_events").begin_array();
-    for (const domain::Event& event : created) {
-      out.begin_object()
-          .key("id")
-          .number(event.id)
-          .key("title")
-          .string(event.fields.title)
-          .key("start_time")
-          .time(event.fields.start_time)
-          .key("end_time")
-          .time(event.fields.end_time)
-          .end_object();
-    }
-    out.end_array().key("errors").begin_array().end_array().end_object();
+    response.body = api::batch_created_body(created);
     benchmark::DoNotOptimize(response);
   }
 }

@@ -225,6 +225,27 @@ void write_event_view(JsonWriter& out, const domain::EventView& view) {
   out.end_object();
 }
 
+std::string batch_created_body(std::span<const domain::Event> created) {
+  std::string body;
+  body.reserve(32 + 96 * created.size());
+  JsonWriter out(body);
+  out.begin_object().key("created_events").begin_array();
+  for (const domain::Event& event : created) {
+    out.begin_object()
+        .key("id")
+        .number(event.id)
+        .key("title")
+        .string(event.fields.title)
+        .key("start_time")
+        .time(event.fields.start_time)
+        .key("end_time")
+        .time(event.fields.end_time)
+        .end_object();
+  }
+  out.end_array().key("errors").begin_array().end_array().end_object();
+  return body;
+}
+
 boost::json::object conflict_json(const domain::ConflictSummary& conflict) {
   return boost::json::object{{"id", conflict.id},
                              {"title", conflict.title},

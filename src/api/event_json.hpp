@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,10 @@ boost::json::object event_json(const domain::Event& event);
 // event_json's members plus "role": the caller's role on it, "OWNER", "EDITOR" or "VIEWER",
 // written straight to `out` (the hot path: GET of an event, a list page).
 void write_event_view(JsonWriter& out, const domain::EventView& view);
+
+// The 201 body of a batch whose every item was stored: {"created_events": [{id, title,
+// start_time, end_time}, ...], "errors": []}, written without a DOM.
+std::string batch_created_body(std::span<const domain::Event> created);
 
 // {"id", "title", "start_time", "end_time"}: an event named in a 409, and a created batch item.
 boost::json::object conflict_json(const domain::ConflictSummary& conflict);

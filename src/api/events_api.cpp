@@ -241,22 +241,7 @@ boost::asio::awaitable<http::Response> batch(http::Request& request, Services& s
   // instructions).
   http::Response response;
   response.status = http::Status::created;
-  response.body.reserve(32 + 96 * result.created.size());
-  JsonWriter out(response.body);
-  out.begin_object().key("created_events").begin_array();
-  for (const domain::Event& event : result.created) {
-    out.begin_object()
-        .key("id")
-        .number(event.id)
-        .key("title")
-        .string(event.fields.title)
-        .key("start_time")
-        .time(event.fields.start_time)
-        .key("end_time")
-        .time(event.fields.end_time)
-        .end_object();
-  }
-  out.end_array().key("errors").begin_array().end_array().end_object();
+  response.body = batch_created_body(result.created);
   co_return response;
 }
 

@@ -32,7 +32,8 @@ Span span_of(domain::Timestamp start, domain::Timestamp end) {
   Span span;
   span.first_hour = std::min(start, end) / kHour - 1;
   span.last_hour = std::max(start, end) / kHour + 1;
-  span.span_class = std::bit_width(static_cast<std::uint64_t>(span.last_hour - span.first_hour));
+  span.span_class = static_cast<std::int64_t>(
+      std::bit_width(static_cast<std::uint64_t>(span.last_hour - span.first_hour)));
   return span;
 }
 

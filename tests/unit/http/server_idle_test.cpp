@@ -22,6 +22,7 @@
 #include "http/request.hpp"
 #include "http/response.hpp"
 #include "http/server.hpp"
+#include "running_server.hpp"
 
 namespace almanac::http {
 namespace {
@@ -39,48 +40,30 @@ struct Counters {
   std::atomic<int> idle_during_handler{0};
 };
 
-// A server on a port of its own below 32768, run on a thread of its own until destroyed.
-class RunningServer {
+// A one-thread server that counts its handler's runs and its idle calls.
+class RunningServer : public testing::RunningServer {
  public:
-  explicit RunningServer(Counters& counters) {
-    std::mt19937 generator{std::random_device{}()};
-    std::uniform_int_distribution<int> ports(20000, 32767);
-    for (int attempt = 0; attempt < 50 && !server_; ++attempt) {
-      port_ = static_cast<std::uint16_t>(ports(generator));
-      ServerOptions options;
-      options.port = port_;
-      options.threads = 1;
-      options.on_idle = [&counters] {
-        if (counters.in_handler.load() != 0) ++counters.idle_during_handler;
-        ++counters.idle_calls;
-      };
-      server_.emplace(std::move(options), [&counters](Request&) -> asio::awaitable<Response> {
-        ++counters.in_handler;
-        ++counters.handled;
-        Response response;
-        response.body = "{}";
-        --counters.in_handler;
-        co_return response;
-      });
-      try {
-        server_->listen();
-      } catch (const std::system_error&) {
-        server_.reset();  // taken by someone else: try another port
-      }
-    }
-    if (server_) thread_ = std::thread([this] { server_->run(false); });
-  }
-  ~RunningServer() {
-    if (server_) server_->stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  bool ok() const { return server_.has_value(); }
-  std::uint16_t port() const { return port_; }
+  explicit RunningServer(Counters& counters)
+      : testing::RunningServer(options(counters),
+                               [&counters](Request&) -> asio::awaitable<Response> {
+                                 ++counters.in_handler;
+                                 ++counters.handled;
+                                 Response response;
+                                 response.body = "{}";
+                                 --counters.in_handler;
+                                 co_return response;
+                               }) {}
 
  private:
-  std::uint16_t port_ = 0;
-  std::optional<Server> server_;
-  std::thread thread_;
+  static ServerOptions options(Counters& counters) {
+    ServerOptions options;
+    options.threads = 1;
+    options.on_idle = [&counters] {
+      if (counters.in_handler.load() != 0) ++counters.idle_during_handler;
+      ++counters.idle_calls;
+    };
+    return options;
+  }
 };
 
 // Sends `count` requests on one keep-alive connection, reading each answer's head.

@@ -25,6 +25,7 @@
 #include "http/request.hpp"
 #include "http/response.hpp"
 #include "http/server.hpp"
+#include "running_server.hpp"
 
 namespace almanac::http {
 namespace {
@@ -37,51 +38,30 @@ constexpr std::chrono::seconds kTimeout{1};
 // Only guards against a hang; never what a test checks.
 constexpr std::chrono::seconds kDeadline{60};
 
-// A server whose three timeouts are kTimeout, on a port of its own below 32768, run on a thread
-// of its own until destroyed. Requests to /slow are answered after 2 x kTimeout.
-class RunningServer {
+// A one-thread server whose three timeouts are kTimeout. Requests to /slow are answered after
+// 2 x kTimeout.
+class RunningServer : public testing::RunningServer {
  public:
-  RunningServer() {
-    std::mt19937 generator{std::random_device{}()};
-    std::uniform_int_distribution<int> ports(20000, 32767);
-    for (int attempt = 0; attempt < 50 && !server_; ++attempt) {
-      port_ = static_cast<std::uint16_t>(ports(generator));
-      ServerOptions options;
-      options.port = port_;
-      options.threads = 1;
-      options.header_timeout = kTimeout;
-      options.body_timeout = kTimeout;
-      options.idle_timeout = kTimeout;
-      server_.emplace(std::move(options), [](Request& request) -> asio::awaitable<Response> {
-        if (request.path() == "/slow") {
-          asio::steady_timer wait(co_await asio::this_coro::executor, 2 * kTimeout);
-          co_await wait.async_wait(asio::use_awaitable);
-        }
-        Response response;
-        response.body = "{}";
-        co_return response;
-      });
-      try {
-        server_->listen();
-      } catch (const std::system_error&) {
-        server_.reset();  // taken by someone else: try another port
-      }
-    }
-    if (server_) thread_ = std::thread([this] { server_->run(false); });
-  }
-  ~RunningServer() {
-    if (server_) server_->stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  RunningServer(const RunningServer&) = delete;
-  RunningServer& operator=(const RunningServer&) = delete;
-  bool ok() const { return server_.has_value(); }
-  std::uint16_t port() const { return port_; }
+  RunningServer()
+      : testing::RunningServer(options(), [](Request& request) -> asio::awaitable<Response> {
+          if (request.path() == "/slow") {
+            asio::steady_timer wait(co_await asio::this_coro::executor, 2 * kTimeout);
+            co_await wait.async_wait(asio::use_awaitable);
+          }
+          Response response;
+          response.body = "{}";
+          co_return response;
+        }) {}
 
  private:
-  std::uint16_t port_ = 0;
-  std::optional<Server> server_;
-  std::thread thread_;
+  static ServerOptions options() {
+    ServerOptions options;
+    options.threads = 1;
+    options.header_timeout = kTimeout;
+    options.body_timeout = kTimeout;
+    options.idle_timeout = kTimeout;
+    return options;
+  }
 };
 
 // A blocking client connection with a receive timeout of kDeadline, so that no read can hang.
