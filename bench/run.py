@@ -1473,12 +1473,22 @@ class ScaleStore:
             user, first = job
             rng = random.Random(f"{self.size}-{user}-{first}")
             count = min(batch, self.per_user - first)
-            conn.request("POST", "/api/events/batch/",
-                         body=scale_batch_body(rng, count, f"{user}-{first}"),
-                         headers={"Content-Type": "application/json",
-                                  "Authorization": f"Bearer {self.users[user]['access']}"})
-            response = conn.getresponse()
-            raw = response.read()
+            body = scale_batch_body(rng, count, f"{user}-{first}")
+            for attempt in (1, 2):
+                conn.request("POST", "/api/events/batch/", body=body,
+                             headers={"Content-Type": "application/json",
+                                      "Authorization": f"Bearer {self.users[user]['access']}"})
+                response = conn.getresponse()
+                raw = response.read()
+                if response.status != 401 or attempt == 2:
+                    break
+                # A seeding slower than the access tokens' 15 minutes: a fresh one, once.
+                status, answer = http_request(self.port, "POST", "/api/auth/refresh/",
+                                              {"refresh": self.users[user]["refresh"]},
+                                              connection=conn)
+                if status != 200:
+                    raise SetupError(f"refresh answered {status}: {answer!r}")
+                self.users[user]["access"] = answer["access"]
             if response.status != 201:
                 raise SetupError(f"batch answered {response.status}: {raw[:300]!r}")
             answer = json.loads(raw)
