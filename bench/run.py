@@ -1590,8 +1590,9 @@ def run_scale(args, workdir, children):
     for scenario in SCALE_SCENARIOS:
         plans = {}
         for store in stores:
-            plans[store.size] = scenario.build(random.Random(f"{scenario.name}-{store.size}"),
-                                               store)
+            # The same random draws at both sizes (the same users in the same order for the
+            # list), each from its own store's pool.
+            plans[store.size] = scenario.build(random.Random(scenario.name), store)
             store.refresh_tokens()
             store.probe(plans[store.size], scenario.expect)
         runs = {store.size: [] for store in stores}
