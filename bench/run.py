@@ -1412,9 +1412,14 @@ class ScaleStore:
     def port(self):
         return self.target.port
 
-    def db_bytes(self):
-        return sum(os.path.getsize(self.db_path + suffix) for suffix in ("", "-wal")
-                   if os.path.exists(self.db_path + suffix))
+    def db_bytes(self, suffix=""):
+        """The size of the database file (suffix "-wal": of its write-ahead log)."""
+        path = self.db_path + suffix
+        return os.path.getsize(path) if os.path.exists(path) else 0
+
+    def db_text(self):
+        return (f"database {self.db_bytes() / 1e6:,.0f} MB + WAL "
+                f"{self.db_bytes('-wal') / 1e6:,.0f} MB")
 
     def parallel(self, jobs, work, clients):
         """Runs work(connection, job) for every job on `clients` keep-alive connections."""
@@ -1577,7 +1582,7 @@ def run_scale(args, workdir, children):
         store.seed()
         log(f"scale: {store.size:,} events stored in {store.seed_s:.1f} s "
             f"({store.size / store.seed_s:,.0f} events/s; {SCALE_USERS} registrations before, "
-            f"{store.register_s:.1f} s); database {store.db_bytes() / 1e6:,.0f} MB")
+            f"{store.register_s:.1f} s); {store.db_text()}")
     settings = (f"wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}s --timeout "
                 f"{WRK_TIMEOUT}, {args.rounds} rounds (the sizes alternated, the order swapped "
                 f"every round); Almanac --threads {ALMANAC_THREADS} on SQLite, --durability full "
@@ -1625,7 +1630,8 @@ def run_scale(args, workdir, children):
             result[side] = dict(summarize(runs[store.size]), events=store.size,
                                 events_per_user=store.per_user, rss_peak_kb=peaks[store.size],
                                 rss_idle_kb=store.idle_rss_kb, seed_s=round(store.seed_s, 2),
-                                database_bytes=store.db_bytes())
+                                database_bytes=store.db_bytes(),
+                                wal_bytes=store.db_bytes("-wal"))
         result["cost_ratio"] = round(result["small"]["rps_median"]
                                      / result["large"]["rps_median"], 3)
         result["cost_ratios"] = [round(a.rps / b.rps, 3)
@@ -1668,7 +1674,7 @@ def print_scale(args, stores, results, settings, load_before, load_after):
               f"of {min(SEED_BATCH, store.per_user):,} interleaved across the users, "
               f"{SCALE_SEED_CLIENTS} connections): {store.seed_s:.1f} s "
               f"({store.size / store.seed_s:,.0f} events/s; {SCALE_USERS} registrations before "
-              f"it: {store.register_s:.1f} s); database {store.db_bytes() / 1e6:,.0f} MB; RSS "
+              f"it: {store.register_s:.1f} s); {store.db_text()}; RSS "
               f"idle after start {store.idle_rss_kb / 1024:.1f} MB")
     for r in results:
         for side in ("small", "large"):
