@@ -3,6 +3,7 @@
 
     /usr/bin/python3 bench/run.py [--duration 10] [--connections 64] [--rounds 3] [--scenarios a,b]
                                   [--engine sqlite|postgresql|all] [--topology single|nginx2|all]
+    /usr/bin/python3 bench/run.py --scale [--scale-events 1000,1000000] [--duration 10] [--rounds 3]
 
 Python 3 standard library only. What it does, in order:
   1. installs Debian's nginx-light and wrk (and postgresql-15 for that engine) when missing
@@ -22,6 +23,9 @@ Python 3 standard library only. What it does, in order:
      single and to nginx), then one `BENCH {json}` line per scenario and configuration; exits 1
      when any response had an unexpected status (or wrk reported a socket error), 2 on a setup
      failure.
+With --scale it runs only the scale measurement instead (run_scale): two SQLite servers seeded
+with 1,000 and 1,000,000 events, the same get / list page / conflict check on both, alternated,
+and the cost ratio between the sizes (issue 6, target 5).
 Every process it starts (and the PostgreSQL cluster) is stopped on the way out, also on Ctrl-C,
 SIGTERM or a failure. Traffic goes to 127.0.0.1 only; every load run is bounded by --duration (and
 a hard timeout).
@@ -1309,6 +1313,382 @@ def print_report(args, keys, results, idle_rss, settings):
     sys.stdout.flush()
 
 
+# --- scale (--scale) -----------------------------------------------------------------------------
+# Issue 6: "the same read scenarios with 1,000 and with 1,000,000 events stored (100 users x
+# 10,000), printed side by side as a ratio"; target 5: at 1,000,000 each costs <= 1.5x what it
+# costs at 1,000. Two fresh SQLite servers, one per size, seeded through the batch endpoint, then
+# the reads alternated between them (README.md, "Scale").
+
+SCALE_USERS = 100              # users of each store; each holds size / SCALE_USERS events
+SCALE_SIZES = (1_000, 1_000_000)
+SCALE_SEED_CLIENTS = 4         # keep-alive connections sending the seeding batches at once
+SCALE_KEEP_PER_BATCH = 20      # events of each batch answer kept as the reads' (user, event) pool
+SCALE_REQUESTS = 20_000        # requests in each scenario's list (cycled by wrk)
+SCALE_TARGET = 1.5             # issue 6, target 5: cost at the large size <= 1.5 x the small one
+SCALE_TITLES = ("Standup", "Planning", "Design review", "1:1", "Customer call", "Code review",
+                "Lunch", "Retro")
+SCALE_FIRST_DAY = 1_704_067_200  # 2024-01-01 00:00:00 UTC
+SCALE_DAYS = 3 * 365 + 1         # 2024-01-01 .. 2026-12-31, as event_store_bench
+_SCALE_DAY_TEXT = [time.strftime("%Y-%m-%d", time.gmtime(SCALE_FIRST_DAY + d * 86400))
+                   for d in range(SCALE_DAYS)]
+_SCALE_QUARTER_TEXT = [f"{q // 4:02d}:{q % 4 * 15:02d}:00" for q in range(96)]
+
+
+@dataclasses.dataclass
+class ScaleScenario:
+    """One read of the scale measurement. `build(rng, store)` returns SCALE_REQUESTS requests
+    (method, path, user index, body or "") for that store; `expect` is every answer's status."""
+    name: str
+    what: str
+    expect: int
+    build: object
+
+
+def scale_get_requests(rng, store):
+    # A random kept event of a random batch each time: ids spread over the whole table.
+    return [("GET", f"/api/events/{event_id}/", user, "")
+            for user, event_id, _, _ in (rng.choice(store.kept) for _ in range(SCALE_REQUESTS))]
+
+
+def scale_list_requests(rng, store):
+    return [("GET", "/api/events/?page=1&page_size=10", rng.randrange(SCALE_USERS), "")
+            for _ in range(SCALE_REQUESTS)]
+
+
+def scale_conflict_requests(rng, store):
+    # A create at exactly the times of one of the user's stored events: it overlaps at least that
+    # one, so it is refused (409 with the overlapping events listed) and nothing is stored.
+    requests = []
+    for _ in range(SCALE_REQUESTS):
+        user, _, start, end = rng.choice(store.kept)
+        body = json.dumps({"title": "scale conflict", "start_time": start, "end_time": end},
+                          separators=(",", ":"))
+        requests.append(("POST", "/api/events/", user, body))
+    return requests
+
+
+SCALE_SCENARIOS = [
+    ScaleScenario("scale_get", "GET /api/events/{id}/ of random stored events, as their owners",
+                  200, scale_get_requests),
+    ScaleScenario("scale_list", "GET /api/events/?page=1&page_size=10 as random users (page and "
+                                "count of the user's size/100 events)", 200, scale_list_requests),
+    ScaleScenario("scale_conflict", "POST /api/events/ overlapping a random stored event of the "
+                                    "user: the conflict check, refused with 409, nothing stored",
+                  409, scale_conflict_requests),
+]
+
+
+def scale_batch_body(rng, count, tag):
+    """`count` events as one batch body (JSON text, built directly: a million of them are seeded):
+    2024-2026, starting 07:00-19:45 on the quarter hour, 30 min to 3 h long, as realistic_events."""
+    items = []
+    for i in range(count):
+        day = _SCALE_DAY_TEXT[rng.randrange(SCALE_DAYS)]
+        first = rng.randrange(28, 80)
+        last = first + rng.randrange(2, 13)
+        items.append(f'{{"title":"{rng.choice(SCALE_TITLES)} {tag}-{i}",'
+                     f'"description":"Seeded by bench/run.py --scale",'
+                     f'"start_time":"{day} {_SCALE_QUARTER_TEXT[first]}",'
+                     f'"end_time":"{day} {_SCALE_QUARTER_TEXT[last]}",'
+                     f'"location":"{rng.choice(("", "Zoom", "Room 4.12"))}"}}')
+    return ("[" + ",".join(items) + "]").encode()
+
+
+class ScaleStore:
+    """One Almanac server of the scale measurement, its users and a pool of stored events."""
+
+    def __init__(self, size, target, db_path):
+        self.size = size
+        self.per_user = size // SCALE_USERS
+        self.target = target
+        self.db_path = db_path
+        self.users = []      # [{"id", "access", "refresh"}], index = user index
+        self.kept = []       # [(user index, event id, start_time, end_time)]
+        self.seed_s = 0.0
+        self.register_s = 0.0
+        self.idle_rss_kb = 0
+
+    @property
+    def port(self):
+        return self.target.port
+
+    def db_bytes(self, suffix=""):
+        """The size of the database file (suffix "-wal": of its write-ahead log)."""
+        path = self.db_path + suffix
+        return os.path.getsize(path) if os.path.exists(path) else 0
+
+    def db_text(self):
+        return (f"database {self.db_bytes() / 1e6:,.0f} MB + WAL "
+                f"{self.db_bytes('-wal') / 1e6:,.0f} MB")
+
+    def parallel(self, jobs, work, clients):
+        """Runs work(connection, job) for every job on `clients` keep-alive connections."""
+        jobs = iter(jobs)
+        lock = threading.Lock()
+        failures = []
+
+        def client():
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT_S)
+            try:
+                while not failures:
+                    with lock:
+                        job = next(jobs, None)
+                    if job is None:
+                        return
+                    work(conn, job)
+            except (OSError, http.client.HTTPException, SetupError, ValueError,
+                    KeyError) as error:
+                failures.append(f"{type(error).__name__}: {error}")
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=client) for _ in range(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if failures:
+            raise SetupError(f"seeding {self.size:,} events: {failures[0]}")
+
+    def seed(self):
+        began = time.monotonic()
+        self.users = [None] * SCALE_USERS
+
+        def register(conn, index):
+            status, body = http_request(self.port, "POST", "/api/auth/register/", {
+                "username": f"scale-{index:03d}", "email": f"scale-{index:03d}@example.com",
+                "password": BENCH_USER["password"]}, connection=conn)
+            if status != 201:
+                raise SetupError(f"register answered {status}: {body!r}")
+            self.users[index] = {"id": body["user"]["id"], "access": body["access"],
+                                 "refresh": body["refresh"]}
+
+        # argon2id per registration: as many at once as the hashing pool has threads (cores).
+        self.parallel(range(SCALE_USERS), register, os.cpu_count() or 2)
+        self.register_s = time.monotonic() - began
+        # The users' batches interleaved (user 0's first, user 1's first, ..., user 0's second,
+        # ...), so that each user's events lie all through the table, as years of use leave them.
+        batch = min(SEED_BATCH, self.per_user)
+        jobs = [(user, first) for first in range(0, self.per_user, batch)
+                for user in range(SCALE_USERS)]
+        lock = threading.Lock()
+        began = time.monotonic()
+
+        def send_batch(conn, job):
+            user, first = job
+            rng = random.Random(f"{self.size}-{user}-{first}")
+            count = min(batch, self.per_user - first)
+            body = scale_batch_body(rng, count, f"{user}-{first}")
+            for attempt in (1, 2):
+                conn.request("POST", "/api/events/batch/", body=body,
+                             headers={"Content-Type": "application/json",
+                                      "Authorization": f"Bearer {self.users[user]['access']}"})
+                response = conn.getresponse()
+                raw = response.read()
+                if response.status != 401 or attempt == 2:
+                    break
+                # A seeding slower than the access tokens' 15 minutes: a fresh one, once.
+                status, answer = http_request(self.port, "POST", "/api/auth/refresh/",
+                                              {"refresh": self.users[user]["refresh"]},
+                                              connection=conn)
+                if status != 200:
+                    raise SetupError(f"refresh answered {status}: {answer!r}")
+                self.users[user]["access"] = answer["access"]
+            if response.status != 201:
+                raise SetupError(f"batch answered {response.status}: {raw[:300]!r}")
+            answer = json.loads(raw)
+            created = answer["created_events"]
+            if answer["errors"] or len(created) != count:
+                raise SetupError(f"batch stored {len(created)} of {count}: {raw[:300]!r}")
+            kept = [(user, e["id"], e["start_time"], e["end_time"])
+                    for e in rng.sample(created, min(SCALE_KEEP_PER_BATCH, count))]
+            with lock:
+                self.kept.extend(kept)
+
+        self.parallel(jobs, send_batch, SCALE_SEED_CLIENTS)
+        self.seed_s = time.monotonic() - began
+        self.kept.sort(key=lambda kept: kept[1])  # the pool in id order: rng.choice is reproducible
+        self.check_counts("after seeding")
+
+    def check_counts(self, when):
+        """Every user's list count is per_user: the seeding stored all, and (after the conflict
+        runs) the refused creates stored nothing."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT_S)
+        try:
+            for index, user in enumerate(self.users):
+                status, body = http_request(self.port, "GET", "/api/events/?page=1&page_size=1",
+                                            token=user["access"], connection=conn)
+                if status != 200 or body.get("count") != self.per_user:
+                    raise SetupError(f"{when}: the list of user {index} at {self.size:,} events "
+                                     f"answered {status} with count "
+                                     f"{body.get('count') if isinstance(body, dict) else body!r}"
+                                     f", expected {self.per_user}")
+        finally:
+            conn.close()
+
+    def refresh_tokens(self):
+        """A fresh access token for every user (access tokens live 15 minutes; a 1,000,000 run
+        lasts longer): POST /api/auth/refresh/, no argon2id."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT_S)
+        try:
+            for user in self.users:
+                status, body = http_request(self.port, "POST", "/api/auth/refresh/",
+                                            {"refresh": user["refresh"]}, connection=conn)
+                if status != 200:
+                    raise SetupError(f"refresh answered {status}: {body!r}")
+                user["access"] = body["access"]
+        finally:
+            conn.close()
+
+    def write_requests(self, path, requests):
+        """The request list for scale.lua, with the users' current tokens."""
+        with open(path, "w") as f:
+            for method, target, user, body in requests:
+                f.write(f"{method}\t{target}\t{self.users[user]['access']}\t{body}\n")
+
+    def probe(self, requests, expect):
+        """The scenario's first requests, sent once before the load: they must answer `expect`."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT_S)
+        try:
+            for method, target, user, body in requests[:20]:
+                status, answer = http_request(self.port, method, target,
+                                              json.loads(body) if body else None,
+                                              token=self.users[user]["access"], connection=conn)
+                if status != expect:
+                    raise SetupError(f"{method} {target} at {self.size:,} events answered "
+                                     f"{status}, expected {expect}: {str(answer)[:300]}")
+        finally:
+            conn.close()
+
+
+def run_scale(args, workdir, children):
+    """--scale: starts one SQLite server per size, seeds them, runs each scale scenario on both
+    (alternated, the order swapped every round), prints the table; returns the exit status."""
+    ports = set()
+    stores = []
+    for size in args.scale_events:
+        port = pick_free_port(taken=ports)
+        ports.add(port)
+        name = f"scale-{size}"
+        children.append(start_almanac(args.binary, workdir, port, name))
+        stores.append(ScaleStore(size, Target("sqlite", "single", "inline", port, [children[-1]]),
+                                 os.path.join(workdir, name, "almanac.db")))
+    time.sleep(0.5)
+    for store in stores:
+        store.idle_rss_kb = proc_status_kb(store.target.instances[0].pid, "VmRSS") or 0
+    for store in stores:
+        log(f"scale: seeding {store.size:,} events ({SCALE_USERS} users x {store.per_user:,}) "
+            f"through POST /api/events/batch/ on {SCALE_SEED_CLIENTS} connections")
+        store.seed()
+        log(f"scale: {store.size:,} events stored in {store.seed_s:.1f} s "
+            f"({store.size / store.seed_s:,.0f} events/s; {SCALE_USERS} registrations before, "
+            f"{store.register_s:.1f} s); {store.db_text()}")
+    settings = (f"wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}s --timeout "
+                f"{WRK_TIMEOUT}, {args.rounds} rounds (the sizes alternated, the order swapped "
+                f"every round); Almanac --threads {ALMANAC_THREADS} on SQLite, --durability full "
+                f"on {filesystem_type(workdir)}; wrk and the servers on this machine's "
+                f"{os.cpu_count()} cores")
+    log(settings)
+    load_before = os.getloadavg()[0]
+    results = []
+    requests_path = os.path.join(workdir, "scale-requests.tsv")
+    for scenario in SCALE_SCENARIOS:
+        plans = {}
+        for store in stores:
+            # The same random draws at both sizes (the same users in the same order for the
+            # list), each from its own store's pool.
+            plans[store.size] = scenario.build(random.Random(scenario.name), store)
+            store.refresh_tokens()
+            store.probe(plans[store.size], scenario.expect)
+        runs = {store.size: [] for store in stores}
+        peaks = {store.size: 0 for store in stores}
+        for round_number in range(1, args.rounds + 1):
+            order = stores if round_number % 2 else list(reversed(stores))
+            for store in order:
+                log(f"{scenario.name}: round {round_number}/{args.rounds}: {store.size:,} events")
+                store.refresh_tokens()
+                store.write_requests(requests_path, plans[store.size])
+                env = {"BENCH_REQUESTS": requests_path,
+                       "BENCH_ACCESS_TOKEN": store.users[0]["access"]}
+                with RssSampler(child.pid for child in store.target.instances) as sampler:
+                    run = run_wrk(args, workdir, f"{scenario.name}-{round_number}-{store.size}",
+                                  store.port, "/", "scale.lua", args.connections, env,
+                                  expect=scenario.expect)
+                peaks[store.size] = max(peaks[store.size], sampler.peak_kb)
+                runs[store.size].append(run)
+                store.target.check_alive(scenario.name)
+        if scenario.expect == 409:
+            for store in stores:
+                store.check_counts(f"after {scenario.name}")
+        small, large = stores[0], stores[-1]
+        result = {"scenario": scenario.name, "measures": scenario.what, "engine": "sqlite",
+                  "connections": args.connections, "duration_s": args.duration,
+                  "rounds": args.rounds, "wrk_threads": args.wrk_threads, "users": SCALE_USERS,
+                  "expect": scenario.expect, "distinct_requests": SCALE_REQUESTS,
+                  "target_cost_ratio": SCALE_TARGET}
+        for side, store in (("small", small), ("large", large)):
+            result[side] = dict(summarize(runs[store.size]), events=store.size,
+                                events_per_user=store.per_user, rss_peak_kb=peaks[store.size],
+                                rss_idle_kb=store.idle_rss_kb, seed_s=round(store.seed_s, 2),
+                                database_bytes=store.db_bytes(),
+                                wal_bytes=store.db_bytes("-wal"))
+        result["cost_ratio"] = round(result["small"]["rps_median"]
+                                     / result["large"]["rps_median"], 3)
+        result["cost_ratios"] = [round(a.rps / b.rps, 3)
+                                 for a, b in zip(runs[small.size], runs[large.size])]
+        result["meets_target"] = result["cost_ratio"] <= SCALE_TARGET
+        result["ok"] = all(result[side]["unexpected"] == 0 and result[side]["socket_errors"] == 0
+                           for side in ("small", "large"))
+        results.append(result)
+    load_after = os.getloadavg()[0]
+    for r in results:
+        r.update(loadavg_before=round(load_before, 2), loadavg_after=round(load_after, 2))
+    print_scale(args, stores, results, settings, load_before, load_after)
+    return 0 if all(r["ok"] for r in results) else 1
+
+
+def print_scale(args, stores, results, settings, load_before, load_after):
+    small, large = stores[0], stores[-1]
+    a, b = f"{small.size:,}", f"{large.size:,}"
+    rows = [("scenario", "conns", f"req/s {a}", f"req/s {b}", "cost ratio", f"p50/p99 ms {a}",
+             f"p50/p99 ms {b}", "peak RSS", f"<= {SCALE_TARGET:g}", "status")]
+    for r in results:
+        rows.append((r["scenario"], str(r["connections"]), fmt_rps(r["small"]["rps_median"]),
+                     fmt_rps(r["large"]["rps_median"]), f"{r['cost_ratio']:.2f}",
+                     fmt_ms(r["small"]), fmt_ms(r["large"]),
+                     f"{r['small']['rss_peak_kb'] / 1024:.1f} / "
+                     f"{r['large']['rss_peak_kb'] / 1024:.1f} MB",
+                     "met" if r["meets_target"] else "NOT met", "ok" if r["ok"] else "FAIL"))
+    print()
+    print(f"Scale (SQLite): the same requests with {a} and with {b} events stored ({SCALE_USERS} "
+          f"users x {small.per_user:,} and x {large.per_user:,}); {settings}; load average (1 "
+          f"min) {load_before:.2f} before, {load_after:.2f} after")
+    print(f"cost ratio = req/s at {a} / req/s at {b} (medians of {args.rounds} rounds): what a "
+          f"request costs at {b} relative to {a}; issue 6, target 5: <= {SCALE_TARGET:g}")
+    print("\n".join(format_table(rows, {1, 2, 3, 4})))
+    for r in results:
+        print(f"{r['scenario']}: {r['measures']}; expect {r['expect']}; cost ratio per round "
+              f"{r['cost_ratios']}")
+    for store in stores:
+        print(f"seeding {store.size:,} events ({SCALE_USERS} users x {store.per_user:,}, batches "
+              f"of {min(SEED_BATCH, store.per_user):,} interleaved across the users, "
+              f"{SCALE_SEED_CLIENTS} connections): {store.seed_s:.1f} s "
+              f"({store.size / store.seed_s:,.0f} events/s; {SCALE_USERS} registrations before "
+              f"it: {store.register_s:.1f} s); {store.db_text()}; RSS "
+              f"idle after start {store.idle_rss_kb / 1024:.1f} MB")
+    for r in results:
+        for side in ("small", "large"):
+            summary = r[side]
+            if summary["unexpected"] or summary["socket_errors"]:
+                print(f"FAIL {r['scenario']} ({summary['events']:,} events): "
+                      f"{summary['unexpected']} unexpected {summary['statuses']}, "
+                      f"{summary['socket_errors']} socket errors")
+    print()
+    for r in results:
+        print("BENCH " + json.dumps(r, sort_keys=True, separators=(",", ":")))
+    sys.stdout.flush()
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -1335,7 +1715,24 @@ def parse_args(argv):
                              "(0)")
     parser.add_argument("--binary", default=DEFAULT_BINARY,
                         help="the Almanac binary (build/release/almanac)")
+    parser.add_argument("--scale", action="store_true",
+                        help="run only the scale measurement (SQLite; no reference): get, list "
+                             "page and conflict check with 1,000 and with 1,000,000 events "
+                             "stored, side by side (--engine, --topology and --scenarios do not "
+                             "apply)")
+    parser.add_argument("--scale-events", default=",".join(str(n) for n in SCALE_SIZES),
+                        help="the two sizes of --scale, SMALL,LARGE, multiples of "
+                             f"{SCALE_USERS} (the users) "
+                             f"({','.join(str(n) for n in SCALE_SIZES)})")
     args = parser.parse_args(argv)
+    try:
+        args.scale_events = [int(n) for n in args.scale_events.split(",")]
+    except ValueError:
+        parser.error("--scale-events takes two numbers, SMALL,LARGE")
+    if (len(args.scale_events) != 2 or args.scale_events[0] >= args.scale_events[1]
+            or any(n < SCALE_USERS or n % SCALE_USERS for n in args.scale_events)):
+        parser.error(f"--scale-events takes SMALL,LARGE: SMALL < LARGE, both multiples of "
+                     f"{SCALE_USERS}")
     if not 1 <= args.duration <= 600:
         parser.error("--duration must be 1..600 seconds")
     if not 1 <= args.connections <= 1000:
@@ -1434,6 +1831,9 @@ def main(argv):
     workdir = tempfile.mkdtemp(prefix="almanac-bench-")
     keep_workdir = False
     try:
+        if args.scale:
+            ensure_debian_packages(["wrk"])
+            return run_scale(args, workdir, children)
         postgres = any(key[0] == "postgresql" for key in args.configurations)
         ensure_debian_packages(["nginx-light", "wrk"] + (["postgresql-15"] if postgres else []))
         nginx_port = pick_free_port()

@@ -60,7 +60,10 @@ end
 -- spec: method (default "GET"), expect (status, default 200), body (string or function returning
 -- one, evaluated once when the script loads), headers (extra headers table), next_body (function
 -- (n, thread_index, thread_count) returning the body of this thread's n-th request, n = 1, 2, ...:
--- a body per request, e.g. a create at a time no other request uses; thread_index is 0-based).
+-- a body per request, e.g. a create at a time no other request uses; thread_index is 0-based);
+-- requests (function run once in each thread's init, returning a list of whole requests made
+-- with wrk.format: each thread sends them in turn, cycling, from a start of its own; for requests
+-- that differ in path and bearer, e.g. scale.lua's reads spread over many users' events).
 function M.scenario(spec)
   local expect = tonumber(os.getenv("BENCH_EXPECT") or "") or spec.expect or 200
   local body = spec.body
@@ -89,6 +92,19 @@ function M.scenario(spec)
     thread_index = thread_index or 0
     if spec.next_body ~= nil and thread_index >= thread_count then
       error("bench: wrk runs more threads than BENCH_WRK_THREADS=" .. thread_count)
+    end
+    if spec.requests ~= nil then
+      requests = spec.requests()
+      if #requests == 0 then error("bench: no requests to send") end
+      -- Threads start apart in the list, so that they do not send the same request together.
+      position = (thread_index * math.floor(#requests / thread_count)) % #requests
+    end
+  end
+
+  if spec.requests ~= nil then
+    _G.request = function()
+      position = position % #requests + 1
+      return requests[position]
     end
   end
 
