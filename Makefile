@@ -53,8 +53,9 @@ tidy:
 clean:
 	rm -rf build
 
-## make bench: release binary, micro benchmarks (bench/micro, Google Benchmark), then the load
-## benchmark against an nginx reference (bench/run.py). Options: BENCH_ARGS="--duration 5 --rounds 2",
+## make bench: release binary, micro benchmarks (bench/micro, Google Benchmark), the load benchmark
+## against an nginx reference (bench/run.py), then its scale run (1,000 vs 1,000,000 events stored,
+## bench/run.py --scale, which takes the same BENCH_ARGS). Options: BENCH_ARGS="--duration 5 --rounds 2",
 ## MICRO_ARGS="--benchmark_filter=Verify". See bench/README.md.
 .PHONY: bench
 BENCH_ARGS ?=
@@ -71,6 +72,7 @@ bench:
 	  build/release/bench/$$name $(MICRO_ARGS); \
 	done
 	/usr/bin/python3 bench/run.py $(BENCH_ARGS)
+	/usr/bin/python3 bench/run.py --scale $(BENCH_ARGS)
 
 ## make crash-soak: the crash-safety proof (tests/reliability/test_crash_safety.py) for CYCLES
 ## SIGKILL/restart cycles (default 200; `make test` runs 20) on the ASan+UBSan build.
