@@ -56,6 +56,7 @@
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
 #include "util/worker_pool.hpp"
+#include "write_or_throw.hpp"
 
 namespace almanac {
 namespace {
@@ -114,15 +115,7 @@ std::vector<domain::EventFields> fields_of(const std::vector<domain::EventDraft>
   return fields;
 }
 
-void write_or_throw(store::Store& store, store::Store::WriteWork work) {
-  std::promise<std::exception_ptr> outcome;
-  std::future<std::exception_ptr> future = outcome.get_future();
-  store.write(std::move(work), [&outcome](std::exception_ptr error) { outcome.set_value(error); });
-  if (future.wait_for(std::chrono::minutes(5)) != std::future_status::ready) {
-    throw std::runtime_error("write() did not call done within 5 minutes");
-  }
-  if (const std::exception_ptr error = future.get()) std::rethrow_exception(error);
-}
+using bench::write_or_throw;
 
 // A store in a temporary directory with one user; removed at the end of the benchmark.
 struct StoreFixture {

@@ -34,6 +34,7 @@
 #include "domain/user.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
+#include "write_or_throw.hpp"
 
 namespace almanac::store {
 namespace {
@@ -47,15 +48,7 @@ constexpr Timestamp kHour = 3600 * domain::kMicrosecondsPerSecond;
 constexpr int kUsers = 100;
 constexpr int kEventsPerUser = 100;
 
-void write_or_throw(Store& store, Store::WriteWork work) {
-  std::promise<std::exception_ptr> outcome;
-  std::future<std::exception_ptr> future = outcome.get_future();
-  store.write(std::move(work), [&outcome](std::exception_ptr error) { outcome.set_value(error); });
-  if (future.wait_for(std::chrono::minutes(5)) != std::future_status::ready) {
-    throw std::runtime_error("write() did not call done within 5 minutes");
-  }
-  if (const std::exception_ptr error = future.get()) std::rethrow_exception(error);
-}
+using bench::write_or_throw;
 
 EventFields event_at(Timestamp start) {
   EventFields f;
