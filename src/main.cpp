@@ -111,7 +111,7 @@ int serve(const almanac::config::Config& config, almanac::store::Store& store,
       {config.listen_host, config.listen_port, config.threads, config.max_header_bytes,
        config.max_body_bytes, config.header_timeout, config.body_timeout, config.idle_timeout,
        config.shutdown_grace, config.metrics ? &metrics : nullptr,
-       [&store] { store.on_thread_idle(); }},
+       [&store] { store.on_thread_idle(); }, [&store] { store.on_request_done(); }},
       almanac::api::make_app(router, auth, limits ? &*limits : nullptr));
   try {
     server.listen();

@@ -601,6 +601,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
     const int status = static_cast<int>(response.status);
     const bool keep_open = keep_alive && !stopping;
     co_await write(state, response, version, keep_open, request.request_id(), ec);
+    if (options.on_request_done) options.on_request_done();
 
     const auto elapsed = std::chrono::steady_clock::now() - started;
     if (options.observer != nullptr) {

@@ -44,6 +44,9 @@ struct ServerOptions {
   // thread's reads keep between requests (store::Store::on_thread_idle). Never called while a
   // handler runs on that thread. Empty: not called.
   std::function<void()> on_idle;
+  // Called on the I/O thread after each request's response was written (store::Store::
+  // on_request_done). Empty: not called.
+  std::function<void()> on_request_done;
 };
 
 // Everything above the transport: routing, authentication, handlers. Exceptions it throws are

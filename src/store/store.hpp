@@ -157,6 +157,12 @@ class Store {
   // checkpoints and hide other processes' writes). Cheap when there is nothing to give back.
   virtual void on_thread_idle() {}
 
+  // The calling thread finished a request: give back what its reads keep open if a write has
+  // committed since (a snapshot older than the newest commit keeps the SQLite engine's WAL
+  // checkpoints from completing; busy threads seldom go idle). Called after every request, so it
+  // must be cheap.
+  virtual void on_request_done() {}
+
   // Whether a read should run off the calling (I/O) thread: false when read() costs the caller
   // no more than the query itself (SQLite, in process), true when it would wait for a database
   // round trip that another thread can wait for instead (PostgreSQL with pooled reads).

@@ -918,6 +918,18 @@ void SqliteStore::on_thread_idle() {
   }
 }
 
+// Without it the WAL grew without bound under steady writes: seeding 300,000 events through the
+// batch endpoint left a 52-124 MB WAL beside a 101 MB database (5 MB when every read ended its
+// transaction), because the I/O threads, busy parsing batches and seldom reading, kept snapshots
+// from before many commits and the writer's checkpoints could not pass them.
+void SqliteStore::on_request_done() {
+  if (closed_) return;
+  const std::uint64_t commits = g_commits.load(std::memory_order_acquire);
+  for (ThreadReader& entry : t_readers) {
+    if (entry.store_id == id_ && entry.open && entry.commits_seen != commits) end_read(entry);
+  }
+}
+
 bool SqliteStore::ping() {
   try {
     auto q = reader_connection().prepare("SELECT 1");

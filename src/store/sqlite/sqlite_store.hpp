@@ -39,6 +39,7 @@ class SqliteStore final : public Store {
 
   void read(const std::function<void(StoreReader&)>& work) override;
   void on_thread_idle() override;
+  void on_request_done() override;
   void write(WriteWork work, WriteDone done) override;
   bool ping() override;
   void close() override;

@@ -966,6 +966,42 @@ TEST(SqliteStoreSnapshot, AnotherProcesssWriteIsSeenOnceTheThreadWentIdle) {
   store->close();
 }
 
+// Whether a TRUNCATE checkpoint by another connection could complete: it cannot pass a reader's
+// snapshot that is older than the WAL's last commit.
+bool checkpoint_completes(const std::string& path) {
+  sqlite::Connection db(path, false);
+  db.exec("PRAGMA busy_timeout = 0");
+  auto q = db.prepare("PRAGMA wal_checkpoint(TRUNCATE)");
+  return q->step() && q->column_int(0) == 0;  // the first column is "busy"
+}
+
+TEST(SqliteStoreSnapshot, AFinishedRequestGivesBackASnapshotOlderThanACommit) {
+  SqliteTestDatabase database;
+  const std::unique_ptr<Store> store = database.open();
+  ASSERT_FALSE(exists(*store, "erin"));  // this thread now keeps a snapshot
+  const std::exception_ptr error = write_and_wait(*store, [](StoreWriter& w) {
+    w.insert_user(NewUser{"erin", "erin@example.com", "h"});
+  });
+  ASSERT_EQ(error, nullptr);
+  EXPECT_FALSE(checkpoint_completes(database.path()));  // held back by the kept snapshot
+  store->on_request_done();
+  EXPECT_TRUE(checkpoint_completes(database.path()));
+  EXPECT_TRUE(exists(*store, "erin"));
+  store->close();
+}
+
+TEST(SqliteStoreSnapshot, AFinishedRequestKeepsASnapshotNoCommitMadeOld) {
+  SqliteTestDatabase database;
+  const std::unique_ptr<Store> store = database.open();
+  ASSERT_FALSE(exists(*store, "carol"));
+  insert_user_directly(database.path(), "carol");  // another process: not a commit of ours
+  store->on_request_done();
+  EXPECT_FALSE(exists(*store, "carol"));  // still served from the kept snapshot
+  store->on_thread_idle();
+  EXPECT_TRUE(exists(*store, "carol"));
+  store->close();
+}
+
 TEST(SqliteStoreSnapshot, AKeptSnapshotServesAtMostItsNumberOfReads) {
   SqliteTestDatabase database;
   const std::unique_ptr<Store> store = database.open();
