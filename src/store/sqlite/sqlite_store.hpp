@@ -28,7 +28,8 @@ struct SqliteOptions {
 
 // The SQLite engine. Reads run on a connection owned by the calling thread (WAL: readers never
 // wait for the writer), whose read transaction stays open from one read() to the next until a
-// commit of this process, 64 reads or on_thread_idle() ends it; writes go through one writer thread
+// commit of this process, 64 reads, on_thread_idle() or a write() of that thread ends it (the
+// write makes it stale); writes go through one writer thread
 // that gathers queued jobs into one transaction and one fsync (group commit), so a request is
 // acknowledged only after the commit that holds its change is durable.
 class SqliteStore final : public Store {
@@ -50,6 +51,9 @@ class SqliteStore final : public Store {
   // How many read() calls of one thread one read transaction serves at most: bounds how long a
   // busy thread that never goes idle can miss another process's writes.
   static constexpr unsigned kReadsPerSnapshot = 64;
+  // PRAGMA journal_size_limit: the WAL file is cut back to this size when a checkpoint resets it
+  // (four times the 1,000-page automatic checkpoint).
+  static constexpr std::int64_t kWalSizeLimit = std::int64_t{16} << 20;
 
  private:
   struct Job {
@@ -60,6 +64,9 @@ class SqliteStore final : public Store {
   Connection& reader_connection();
   ThreadReader& thread_reader();
   static void end_read(ThreadReader& reader);
+  // Ends the calling thread's kept read transaction on this store, unless a read() of this thread
+  // is using it; if `only_if_stale`, only when this process committed since it began.
+  void end_thread_snapshot(bool only_if_stale);
   void writer_loop();
   void run_group(std::vector<Job>& jobs);
 

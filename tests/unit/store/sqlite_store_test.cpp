@@ -975,18 +975,47 @@ bool checkpoint_completes(const std::string& path) {
   return q->step() && q->column_int(0) == 0;  // the first column is "busy"
 }
 
+// Adds user `name` through a write queued by a thread of its own (whose snapshots are not the
+// caller's), and waits for it.
+void insert_user_from_another_thread(Store& store, const std::string& name) {
+  std::exception_ptr error;
+  std::thread([&] {
+    error = write_and_wait(store, [name](StoreWriter& w) {
+      w.insert_user(NewUser{name, name + "@example.com", "h"});
+    });
+  }).join();
+  ASSERT_EQ(error, nullptr);
+}
+
 TEST(SqliteStoreSnapshot, AFinishedRequestGivesBackASnapshotOlderThanACommit) {
   SqliteTestDatabase database;
   const std::unique_ptr<Store> store = database.open();
   ASSERT_FALSE(exists(*store, "erin"));  // this thread now keeps a snapshot
-  const std::exception_ptr error = write_and_wait(*store, [](StoreWriter& w) {
-    w.insert_user(NewUser{"erin", "erin@example.com", "h"});
-  });
-  ASSERT_EQ(error, nullptr);
+  insert_user_from_another_thread(*store, "erin");
   EXPECT_FALSE(checkpoint_completes(database.path()));  // held back by the kept snapshot
   store->on_request_done();
   EXPECT_TRUE(checkpoint_completes(database.path()));
   EXPECT_TRUE(exists(*store, "erin"));
+  store->close();
+}
+
+// A request that reads and then waits for its write (a batch waits tens of milliseconds while
+// other requests commit) gives its snapshot back when it hands the write over, not at its end.
+TEST(SqliteStoreSnapshot, AWriteGivesBackTheSnapshotOfTheThreadThatQueuesIt) {
+  SqliteTestDatabase database;
+  const std::unique_ptr<Store> store = database.open();
+  ASSERT_FALSE(exists(*store, "erin"));  // this thread now keeps a snapshot
+  insert_user_from_another_thread(*store, "erin");
+  ASSERT_FALSE(checkpoint_completes(database.path()));  // held back by the kept snapshot
+  // Queued by this thread, with no read in between and no on_request_done(): only the hand-over
+  // can have given the snapshot back.
+  const std::exception_ptr error = write_and_wait(*store, [](StoreWriter& w) {
+    w.insert_user(NewUser{"fay", "fay@example.com", "h"});
+  });
+  ASSERT_EQ(error, nullptr);
+  EXPECT_TRUE(checkpoint_completes(database.path()));
+  EXPECT_TRUE(exists(*store, "erin"));
+  EXPECT_TRUE(exists(*store, "fay"));
   store->close();
 }
 
