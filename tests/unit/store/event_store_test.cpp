@@ -664,6 +664,22 @@ TEST_P(EventStoreContract, EventsSharedWithMeConflictWithMine) {
   EXPECT_EQ(conflict_ids(alice.id, on_day(10, 30), on_day(12)), std::vector<EventId>{bobs.id});
 }
 
+// An engine may search a user's events by their length (SQLite: by the class of their box); an
+// event whose length is new to a user, by an update or by a share, is found like any other.
+TEST_P(EventStoreContract, EventsOfALengthNewToTheUserAreFound) {
+  const auto hour = [](std::int64_t h) { return on_day(0) + h * 3'600'000'000; };
+  const User alice = add_user("alice");
+  const User bob = add_user("bob");
+  const Event meeting = add_event(alice.id, fields("Meeting", hour(9), hour(10)));
+  const Event bobs = add_event(bob.id, fields("Bob's fortnight", hour(200), hour(500)));
+  // A week long: a length none of alice's events had.
+  update_event(meeting.id, fields("Offsite", hour(30), hour(30 + 7 * 24)), 2);
+  EXPECT_EQ(conflict_ids(alice.id, hour(100), hour(101)), std::vector<EventId>{meeting.id});
+  EXPECT_EQ(conflicts_of(alice.id, hour(9), hour(10)).total, 0);
+  share(bobs.id, alice.id, Role::kViewer);  // twelve days long, also new to alice
+  EXPECT_EQ(conflict_ids(alice.id, hour(300), hour(301)), std::vector<EventId>{bobs.id});
+}
+
 TEST_P(EventStoreContract, SeveralUsersInTheSpanAreUnitedAndDeduplicated) {
   const User alice = add_user("alice");
   const User bob = add_user("bob");

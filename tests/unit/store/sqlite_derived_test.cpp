@@ -72,6 +72,11 @@ void expect_derived_tables_match(const std::string& path) {
                     "SELECT id, first_hour, last_hour, span_class, 0 FROM event_participants "
                     "ORDER BY id"),
             expected);
+  // Classes: every class of a user's boxes is listed (a class no longer used may stay).
+  EXPECT_EQ(rows_of(db,
+                    "SELECT user_id, span_class, 0, 0, 0 FROM event_participants "
+                    "EXCEPT SELECT user_id, span_class, 0, 0, 0 FROM user_span_classes"),
+            Rows{});
   // Counts: a row whose n has fallen to 0 reads as no row.
   EXPECT_EQ(
       rows_of(db,
@@ -177,9 +182,10 @@ TEST(SqliteDerivedTables, MatchTheParticipantsAfterEveryKindOfWrite) {
 }
 
 // 0008_spans_in_participants.sql rebuilds event_participants with the boxes on its rows and
-// event_versions with cheaper CHECKs, on a database that holds data: every row is kept as it was
-// (ids, roles, versions), the boxes are computed from the events, conflicts are found through
-// them, and versions stay immutable.
+// event_versions with cheaper CHECKs, and 0009_span_classes.sql lists the classes of each user's
+// boxes, on a database that holds data: every row is kept as it was (ids, roles, versions), the
+// boxes and classes are taken from the events, conflicts are found through them, and versions
+// stay immutable.
 TEST(SqliteDerivedTables, SpansMigrationKeepsTheRowsAndComputesTheBoxes) {
   test_support::TempDir dir;
   const std::string path = (dir.path() / "old.db").string();
