@@ -42,10 +42,11 @@ JsonWriter& JsonWriter::end_array() {
   return *this;
 }
 
-JsonWriter& JsonWriter::key(std::string_view name) {
+JsonWriter& JsonWriter::key(Name name) {
   before_value();
-  append_json_string(out_, name);
-  out_.push_back(':');
+  out_.push_back('"');
+  out_.append(name.text());
+  out_.append("\":", 2);
   after_key_ = true;
   return *this;
 }
