@@ -114,14 +114,18 @@ boost::asio::awaitable<T> write(store::Store& store, std::function<T(store::Stor
       boost::asio::use_awaitable, std::move(work));
 }
 
-// Runs `work` in a read transaction on the store's reader threads (Store::read_async) while the
-// coroutine waits, and resumes it once `work` is done; raises what `work` raised. For a store
-// whose reads_off_thread(); otherwise call store.read(), which needs no thread hop. `work` may
-// write into the caller's locals: they outlive it, as the caller waits.
+// Runs `work` in a read transaction and raises what it raised. A store whose reads run on the
+// calling thread (SQLite: a connection per I/O thread, a point read in microseconds) runs it
+// here; otherwise it runs on the store's reader threads (Store::read_async) while the coroutine
+// waits. `work` may write into the caller's locals: they outlive it, as the caller waits.
 inline boost::asio::awaitable<void> read(store::Store& store,
                                          std::function<void(store::StoreReader&)> work) {
-  return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
-                                     void(std::exception_ptr)>(
+  if (!store.reads_off_thread()) {
+    store.read(work);
+    co_return;
+  }
+  co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
+                                       void(std::exception_ptr)>(
       // NOLINTNEXTLINE(performance-unnecessary-value-param): moved into read_async below
       [&store](auto handler, std::function<void(store::StoreReader&)> work) {
         const detail::Completion<void, decltype(handler)> completion(std::move(handler));

@@ -88,11 +88,7 @@ boost::asio::awaitable<TokenPair> AuthService::register_user(const std::string& 
     username_taken = reader.username_exists(username);
     email_taken = !username_taken && reader.email_exists(email);
   };
-  if (store_.reads_off_thread()) {
-    co_await read(store_, std::move(work));
-  } else {
-    store_.read(work);
-  }
+  co_await read(store_, std::move(work));
   const auto taken = [](bool username) {
     return username ? Error(ErrorCode::kInvalidArgument, "Username already exists",
                             "username_taken", {{"username", {"Username already exists"}}})
@@ -124,11 +120,7 @@ boost::asio::awaitable<TokenPair> AuthService::login(const std::string& login,
   std::function<void(store::StoreReader&)> work = [&](store::StoreReader& reader) {
     found = reader.find_credentials(login);
   };
-  if (store_.reads_off_thread()) {
-    co_await read(store_, std::move(work));
-  } else {
-    store_.read(work);
-  }
+  co_await read(store_, std::move(work));
 
   // Every attempt counts against the account's quota before any hashing; a success is refunded,
   // so only failures use it up, and concurrent attempts cannot overshoot it.
@@ -185,11 +177,7 @@ boost::asio::awaitable<auth::TokenClaims> AuthService::verify_refresh(std::strin
     revoked = reader.is_token_revoked(verified.claims.jti);
     if (!revoked) owner = reader.find_user(verified.claims.user_id);
   };
-  if (store_.reads_off_thread()) {
-    co_await read(store_, std::move(work));
-  } else {
-    store_.read(work);
-  }
+  co_await read(store_, std::move(work));
   if (revoked || !owner || !owner->is_active) throw invalid_refresh();
   if (user != nullptr) *user = *owner;
   co_return verified.claims;

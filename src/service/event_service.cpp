@@ -52,11 +52,7 @@ boost::asio::awaitable<domain::EventView> EventService::get(const domain::User& 
                                                    id](store::StoreReader& reader) {
     view = reader.find_event_for(user_id, id);
   };
-  if (store_.reads_off_thread()) {
-    co_await read(store_, std::move(work));
-  } else {
-    store_.read(work);
-  }
+  co_await read(store_, std::move(work));
   if (!view) throw event_not_found();
   co_return std::move(*view);
 }
@@ -95,11 +91,7 @@ boost::asio::awaitable<domain::EventPage> EventService::list(const domain::User&
                                                    &query](store::StoreReader& reader) {
     page = reader.list_events(user_id, query);
   };
-  if (store_.reads_off_thread()) {
-    co_await read(store_, std::move(work));
-  } else {
-    store_.read(work);
-  }
+  co_await read(store_, std::move(work));
   co_return page;
 }
 

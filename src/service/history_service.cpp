@@ -29,11 +29,7 @@ boost::asio::awaitable<domain::VersionPage> HistoryService::history(
     const domain::PositionRange range = domain::history_positions(window, page.count);
     page.results = reader.versions_at(id, range.first, range.last);
   };
-  if (store_.reads_off_thread()) {
-    co_await read(store_, std::move(work));
-  } else {
-    store_.read(work);
-  }
+  co_await read(store_, std::move(work));
   std::reverse(page.results.begin(), page.results.end());
   co_return page;
 }
@@ -46,11 +42,7 @@ boost::asio::awaitable<domain::EventVersion> HistoryService::version(const domai
     require_access(reader, user, id, domain::Action::kRead);
     found = reader.find_version(id, history_id);
   };
-  if (store_.reads_off_thread()) {
-    co_await read(store_, std::move(work));
-  } else {
-    store_.read(work);
-  }
+  co_await read(store_, std::move(work));
   if (!found) throw version_not_found();
   co_return std::move(*found);
 }
@@ -68,11 +60,7 @@ boost::asio::awaitable<Changelog> HistoryService::changelog(const domain::User& 
     // One more at the front: the version the page's first entry is compared with.
     versions = reader.versions_at(id, std::max<std::int64_t>(1, range.first - 1), range.last);
   };
-  if (store_.reads_off_thread()) {
-    co_await read(store_, std::move(work));
-  } else {
-    store_.read(work);
-  }
+  co_await read(store_, std::move(work));
   if (range.first > range.last) co_return log;
   const std::size_t first = range.first > 1 ? 1 : 0;  // index in `versions` of the page's first
   log.entries.reserve(versions.size() - first);
@@ -98,11 +86,7 @@ boost::asio::awaitable<std::pair<domain::EventVersion, domain::EventVersion>> Hi
     a = reader.find_version(id, first);
     b = reader.find_version(id, second);
   };
-  if (store_.reads_off_thread()) {
-    co_await read(store_, std::move(work));
-  } else {
-    store_.read(work);
-  }
+  co_await read(store_, std::move(work));
   if (!a || !b) throw Error(ErrorCode::kNotFound, "One or both versions not found", "not_found");
   co_return std::pair<domain::EventVersion, domain::EventVersion>{std::move(*a), std::move(*b)};
 }

@@ -84,11 +84,7 @@ boost::asio::awaitable<std::vector<domain::Participant>> SharingService::partici
     require_access(reader, user, id, domain::Action::kRead);
     participants = reader.list_participants(id);
   };
-  if (store_.reads_off_thread()) {
-    co_await read(store_, std::move(work));
-  } else {
-    store_.read(work);
-  }
+  co_await read(store_, std::move(work));
   co_return participants;
 }
 
