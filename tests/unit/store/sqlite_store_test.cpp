@@ -987,12 +987,18 @@ void insert_user_from_another_thread(Store& store, const std::string& name) {
   ASSERT_EQ(error, nullptr);
 }
 
+// Leaves the calling thread keeping a snapshot older than a commit (user "erin", added by another
+// thread), which holds back a checkpoint.
+void keep_a_snapshot_older_than_a_commit(Store& store, const std::string& path) {
+  ASSERT_FALSE(exists(store, "erin"));  // this thread now keeps a snapshot
+  insert_user_from_another_thread(store, "erin");
+  EXPECT_FALSE(checkpoint_completes(path));  // held back by the kept snapshot
+}
+
 TEST(SqliteStoreSnapshot, AFinishedRequestGivesBackASnapshotOlderThanACommit) {
   SqliteTestDatabase database;
   const std::unique_ptr<Store> store = database.open();
-  ASSERT_FALSE(exists(*store, "erin"));  // this thread now keeps a snapshot
-  insert_user_from_another_thread(*store, "erin");
-  EXPECT_FALSE(checkpoint_completes(database.path()));  // held back by the kept snapshot
+  keep_a_snapshot_older_than_a_commit(*store, database.path());
   store->on_request_done();
   EXPECT_TRUE(checkpoint_completes(database.path()));
   EXPECT_TRUE(exists(*store, "erin"));
@@ -1004,9 +1010,7 @@ TEST(SqliteStoreSnapshot, AFinishedRequestGivesBackASnapshotOlderThanACommit) {
 TEST(SqliteStoreSnapshot, AWriteGivesBackTheSnapshotOfTheThreadThatQueuesIt) {
   SqliteTestDatabase database;
   const std::unique_ptr<Store> store = database.open();
-  ASSERT_FALSE(exists(*store, "erin"));  // this thread now keeps a snapshot
-  insert_user_from_another_thread(*store, "erin");
-  ASSERT_FALSE(checkpoint_completes(database.path()));  // held back by the kept snapshot
+  keep_a_snapshot_older_than_a_commit(*store, database.path());
   // Queued by this thread, with no read in between and no on_request_done(): only the hand-over
   // can have given the snapshot back.
   const std::exception_ptr error = write_and_wait(*store, [](StoreWriter& w) {
