@@ -4,6 +4,7 @@
 #include <atomic>
 #include <bit>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -824,7 +825,9 @@ struct ThreadReader {
 };
 namespace {
 
-thread_local std::vector<ThreadReader> t_readers;
+// A deque: a read() holds a reference to its entry while its work runs, and that work may read
+// from another store, which adds an entry (a vector would move the others).
+thread_local std::deque<ThreadReader> t_readers;
 
 // Commits by every SqliteStore of this process (two stores may share a file). Incremented after
 // COMMIT returned and before any writer is told, so that a read which begins after a write was

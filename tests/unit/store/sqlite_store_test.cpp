@@ -1048,6 +1048,35 @@ TEST(SqliteStoreSnapshot, AKeptSnapshotServesAtMostItsNumberOfReads) {
   store->close();
 }
 
+// A read whose work reads from another store (the thread's first read of it) keeps its own
+// snapshot and connection (under ASan, a use after free if opening the second one moved the
+// first's bookkeeping).
+TEST(SqliteStoreSnapshot, AReadInsideAReadOfAnotherStore) {
+  SqliteTestDatabase first_database;
+  SqliteTestDatabase second_database;
+  const std::unique_ptr<Store> first = first_database.open();
+  const std::unique_ptr<Store> second = second_database.open();
+  insert_user_from_another_thread(*first, "erin");
+  insert_user_from_another_thread(*second, "fay");
+  std::thread([&] {
+    first->read([&](StoreReader& outer) {
+      EXPECT_TRUE(outer.username_exists("erin"));
+      for (int i = 0; i < 4; ++i) {
+        second->read([](StoreReader& inner) {
+          EXPECT_TRUE(inner.username_exists("fay"));
+          EXPECT_FALSE(inner.username_exists("erin"));
+        });
+      }
+      EXPECT_TRUE(outer.username_exists("erin"));
+      EXPECT_FALSE(outer.username_exists("fay"));
+    });
+    first->on_thread_idle();
+    second->on_thread_idle();
+  }).join();
+  first->close();
+  second->close();
+}
+
 // A thread whose snapshot was taken before a commit of this process reads the commit next time,
 // whichever store of the process made it (two stores may share a file).
 void expect_commit_seen_by_a_waiting_thread(Store& reader_store, Store& writer_store) {
