@@ -427,6 +427,7 @@ class Session final : public StoreWriter {
     if (last - first + 1 != static_cast<std::int64_t>(inserted.size())) {
       throw std::logic_error("batch insert: event ids are not consecutive");
     }
+    std::uint64_t classes = 0;  // bit c: a box of class c was written
     for (std::size_t done = 0; done < inserted.size();) {
       const std::size_t rows = rows_per_insert(inserted.size() - done);
       auto q = db_.prepare_dynamic(multi_row_insert(
@@ -436,6 +437,7 @@ class Session final : public StoreWriter {
       for (std::size_t i = 0; i < rows; ++i) {
         const domain::Event& event = inserted[done + i];
         const Span span = span_of(event.fields.start_time, event.fields.end_time);
+        classes |= std::uint64_t{1} << span.span_class;
         const int at = static_cast<int>(i) * 5;
         q->bind(at + 1, event.id)
             .bind(at + 2, owner)
@@ -445,11 +447,6 @@ class Session final : public StoreWriter {
       }
       q->run();
       done += rows;
-    }
-    std::uint64_t classes = 0;  // bit c: a box of class c was written
-    for (const domain::Event& event : inserted) {
-      classes |=
-          std::uint64_t{1} << span_of(event.fields.start_time, event.fields.end_time).span_class;
     }
     for (std::int64_t c = 0; classes != 0; ++c, classes >>= 1) {
       if ((classes & 1) != 0) note_span_class(owner, c);
