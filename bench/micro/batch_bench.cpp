@@ -5,6 +5,10 @@
 //  - BM_BatchValidate: the 1,000 drafts validated (the service, on the I/O thread);
 //  - BM_BatchStoreWrite: the writer's job, Store::insert_events of 1,000 events with their OWNER
 //    participants, boxes, counts and '+' versions, and its commit;
+//  - BM_BatchSqliteFloor: its floor, the same rows into the same schema written by SQL alone (no
+//    value bound, no statement stepped per row): what SQLite costs for a batch before any of
+//    Almanac's code runs. BM_BatchStoreWrite / BM_BatchSqliteFloor is what the store adds; a
+//    floor above 10 ms says that target 4 cannot be met on this engine with this schema;
 //  - BM_BatchRender: the 201's body for 1,000 created events;
 //  - BM_BatchHandler: events_api::batch, all of the above (the handler as the router calls it,
 //    on a thread of its own io_context; the HTTP read and write around it are not included).
@@ -19,14 +23,16 @@
 // and read callgrind_annotate --inclusive=yes (events_api::batch is the handler on the I/O
 // thread, SqliteStore::run_group the writer).
 #include <benchmark/benchmark.h>
-#include <stdlib.h>
 
+#include <algorithm>
+#include <bit>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <ctime>
 #include <exception>
 #include <filesystem>
@@ -53,6 +59,7 @@
 #include "service/event_service.hpp"
 #include "service/history_service.hpp"
 #include "service/sharing_service.hpp"
+#include "store/sqlite/sqlite_db.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
 #include "util/worker_pool.hpp"
@@ -101,6 +108,7 @@ std::string batch_body() {
 std::vector<domain::EventDraft> drafts_of(const std::string& body) {
   const boost::json::value json = api::parse_json(body);
   std::vector<domain::EventDraft> drafts;
+  drafts.reserve(json.as_array().size());
   for (const boost::json::value& item : json.as_array()) {
     drafts.push_back(api::read_event_draft(item.as_object()));
   }
@@ -109,6 +117,7 @@ std::vector<domain::EventDraft> drafts_of(const std::string& body) {
 
 std::vector<domain::EventFields> fields_of(const std::vector<domain::EventDraft>& drafts) {
   std::vector<domain::EventFields> fields;
+  fields.reserve(drafts.size());
   for (const domain::EventDraft& draft : drafts) {
     fields.push_back(std::get<domain::EventFields>(domain::validate_event(draft, nullptr)));
   }
@@ -174,6 +183,105 @@ void BM_BatchStoreWrite(benchmark::State& state, bool full) {
   }
 }
 
+// BM_BatchStoreWrite's rows without Almanac: a connection with the store writer's pragmas
+// (store::sqlite::Connection, WAL, the same journal size limit) on a database the store migrated,
+// a temporary table holding the 1,000 validated events with their boxes, and per batch one
+// transaction of INSERT ... SELECT statements that write what insert_events writes: the events,
+// their OWNER participants (boxes), the user's box classes and count, the '+' versions.
+void BM_BatchSqliteFloor(benchmark::State& state, bool full) {
+  StoreFixture fixture(full);
+  const std::vector<domain::EventFields> fields = fields_of(drafts_of(batch_body()));
+  fixture.store->close();
+  store::sqlite::Connection db((fixture.dir / "almanac.db").string(), full);
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA journal_size_limit = " +
+          std::to_string(store::sqlite::SqliteStore::kWalSizeLimit));
+  db.exec(
+      "CREATE TEMP TABLE batch (i INTEGER PRIMARY KEY, title TEXT, description TEXT, "
+      "start_time INTEGER, end_time INTEGER, location TEXT, is_recurring INTEGER, "
+      "recurrence_pattern TEXT, first_hour INTEGER, last_hour INTEGER, span_class INTEGER)");
+  constexpr std::int64_t kHour = std::int64_t{3600} * 1000 * 1000;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const domain::EventFields& f = fields[i];
+    // The box of the store's span_of (sqlite_store.cpp): the hours around the event, widened by
+    // one on each side, and the bit width of their count.
+    const std::int64_t first_hour = std::min(f.start_time, f.end_time) / kHour - 1;
+    const std::int64_t last_hour = std::max(f.start_time, f.end_time) / kHour + 1;
+    auto q = db.prepare("INSERT INTO batch VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    q->bind(1, static_cast<std::int64_t>(i))
+        .bind(2, f.title)
+        .bind(3, f.description)
+        .bind(4, f.start_time)
+        .bind(5, f.end_time)
+        .bind(6, f.location)
+        .bind(7, std::int64_t{f.is_recurring ? 1 : 0})
+        .bind(9, first_hour)
+        .bind(10, last_hour)
+        .bind(11, static_cast<std::int64_t>(
+                      std::bit_width(static_cast<std::uint64_t>(last_hour - first_hour))));
+    if (f.recurrence_pattern) {
+      q->bind(8, *f.recurrence_pattern);
+    } else {
+      q->bind_null(8);
+    }
+    q->run();
+  }
+  const std::int64_t owner = fixture.user.id;
+  for (auto _ : state) {
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    db.run("BEGIN IMMEDIATE");
+    db.prepare(
+          "INSERT INTO events (owner_id, title, description, start_time, end_time, location, "
+          "is_recurring, recurrence_pattern, version, created_at, updated_at) "
+          "SELECT ?1, title, description, start_time, end_time, location, is_recurring, "
+          "recurrence_pattern, 1, ?2, ?2 FROM batch ORDER BY i")
+        ->bind(1, owner)
+        .bind(2, now)
+        .run();
+    const std::int64_t first =
+        db.last_insert_rowid() - static_cast<std::int64_t>(fields.size()) + 1;
+    db.prepare(
+          "INSERT INTO event_participants (event_id, user_id, role, first_hour, last_hour, "
+          "span_class) SELECT ?1 + i, ?2, 'OWNER', first_hour, last_hour, span_class "
+          "FROM batch ORDER BY i")
+        ->bind(1, first)
+        .bind(2, owner)
+        .run();
+    db.prepare(
+          "INSERT OR IGNORE INTO user_span_classes (user_id, span_class) "
+          "SELECT DISTINCT ?1, span_class FROM batch")
+        ->bind(1, owner)
+        .run();
+    db.prepare(
+          "INSERT INTO user_event_counts (user_id, role, n) VALUES (?1, 'OWNER', ?2) "
+          "ON CONFLICT (user_id, role) DO UPDATE SET n = n + excluded.n")
+        ->bind(1, owner)
+        .bind(2, static_cast<std::int64_t>(fields.size()))
+        .run();
+    std::int64_t next_history_id = 1;
+    {
+      auto q = db.prepare("SELECT coalesce(max(history_id), 0) + 1 FROM event_versions");
+      if (q->step()) next_history_id = q->column_int(0);
+    }
+    db.prepare(
+          "INSERT INTO event_versions (event_id, position, history_id, version, history_type, "
+          "history_date, changed_by, change_reason, owner_id, title, description, start_time, "
+          "end_time, location, is_recurring, recurrence_pattern) "
+          "SELECT e.id, 1, ?4 + e.id - ?1, 1, '+', ?2, ?3, NULL, e.owner_id, e.title, "
+          "e.description, e.start_time, "
+          "e.end_time, e.location, e.is_recurring, e.recurrence_pattern FROM events e "
+          "WHERE e.id >= ?1 ORDER BY e.id")
+        ->bind(1, first)
+        .bind(2, now)
+        .bind(3, owner)
+        .bind(4, next_history_id)
+        .run();
+    db.run("COMMIT");
+  }
+}
+
 void BM_BatchRender(benchmark::State& state) {
   std::vector<domain::Event> created;
   domain::EventId id = 1;
@@ -225,8 +333,25 @@ void BM_BatchHandler(benchmark::State& state, bool full) {
 BENCHMARK(BM_BatchParse)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BatchValidate)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BatchRender)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_BatchStoreWrite, normal, false)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_BatchStoreWrite, full, true)->UseRealTime()->Unit(benchmark::kMillisecond);
+// The store and its floor with the same number of batches, so that both end on a store of the
+// same size (40,000 events): side by side, their ratio is what the store adds.
+constexpr int kSideBySide = 40;
+BENCHMARK_CAPTURE(BM_BatchStoreWrite, normal, false)
+    ->Iterations(kSideBySide)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_BatchSqliteFloor, normal, false)
+    ->Iterations(kSideBySide)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_BatchStoreWrite, full, true)
+    ->Iterations(kSideBySide)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_BatchSqliteFloor, full, true)
+    ->Iterations(kSideBySide)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_BatchStoreWrite, normal, false)
     ->Iterations(20)
     ->UseRealTime()
