@@ -43,6 +43,7 @@ import os
 import random
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -1689,7 +1690,8 @@ def run_scale(args, workdir, children):
         port = pick_free_port(taken=ports)
         ports.add(port)
         name = f"scale-{size}"
-        children.append(start_almanac(args.binary, workdir, port, name))
+        children.append(start_almanac(args.binary, workdir, port, name,
+                                      extra_args=args.almanac_args))
         stores.append(ScaleStore(size, Target("sqlite", "single", "inline", port, [children[-1]]),
                                  os.path.join(workdir, name, "almanac.db")))
     time.sleep(0.5)
@@ -1704,8 +1706,8 @@ def run_scale(args, workdir, children):
             f"{store.register_s:.1f} s); {store.db_text()}")
     settings = (f"wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}s --timeout "
                 f"{WRK_TIMEOUT}, {args.rounds} rounds (the sizes alternated, the order swapped "
-                f"every round); Almanac --threads {ALMANAC_THREADS} on SQLite, --durability full "
-                f"on {filesystem_type(workdir)}; wrk and the servers on this machine's "
+                f"every round); Almanac --threads {ALMANAC_THREADS}{almanac_args_text(args)} on "
+                f"SQLite, --durability full on {filesystem_type(workdir)}; wrk and the servers on this machine's "
                 f"{os.cpu_count()} cores")
     log(settings)
     load_before = os.getloadavg()[0]
@@ -1839,11 +1841,19 @@ def parse_args(argv):
                              "page and conflict check with 1,000 and with 1,000,000 events "
                              "stored, side by side (--engine, --topology and --scenarios do not "
                              "apply)")
+    parser.add_argument("--almanac-args", default="", metavar="FLAGS",
+                        help="more flags for every Almanac started, after the runner's own (a "
+                             "repeated flag: the last one counts), e.g. "
+                             "--almanac-args='--hash-threads 1'; stated in the settings line")
     parser.add_argument("--scale-events", default=",".join(str(n) for n in SCALE_SIZES),
                         help="the two sizes of --scale, SMALL,LARGE, multiples of "
                              f"{SCALE_USERS} (the users) "
                              f"({','.join(str(n) for n in SCALE_SIZES)})")
     args = parser.parse_args(argv)
+    try:
+        args.almanac_args = tuple(shlex.split(args.almanac_args))
+    except ValueError as error:
+        parser.error(f"--almanac-args: {error}")
     try:
         args.scale_events = [int(n) for n in args.scale_events.split(",")]
     except ValueError:
@@ -1878,6 +1888,11 @@ def parse_args(argv):
     return args
 
 
+def almanac_args_text(args):
+    """--almanac-args as the settings line states them ("" when none)."""
+    return "".join(" " + shlex.quote(arg) for arg in args.almanac_args)
+
+
 def raise_on_signal(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -1892,20 +1907,23 @@ def start_configuration(args, workdir, key, cluster, ports, needs_normal):
         if engine == "sqlite":
             port = pick_free_port(taken=ports)
             ports.add(port)
-            children.append(start_almanac(args.binary, workdir, port, "sqlite-full"))
+            children.append(start_almanac(args.binary, workdir, port, "sqlite-full",
+                                          extra_args=args.almanac_args))
             servers["full"] = Target(engine, topology, reads, port, [children[-1]])
             if needs_normal:
                 normal_port = pick_free_port(taken=ports)
                 ports.add(normal_port)
                 children.append(start_almanac(args.binary, workdir, normal_port,
-                                              "sqlite-normal", durability="normal"))
+                                              "sqlite-normal", durability="normal",
+                                              extra_args=args.almanac_args))
                 servers["normal"] = Target(engine, topology, reads, normal_port, [children[-1]])
         elif topology == "single":
             url = cluster.create_database("almanac_bench_" + name.replace("-", "_"))
             port = pick_free_port(taken=ports)
             ports.add(port)
             children.append(start_almanac(args.binary, workdir, port, name, database=url,
-                                          extra_args=("--database-reads", reads)))
+                                          extra_args=("--database-reads", reads,
+                                                      *args.almanac_args)))
             servers["full"] = Target(engine, topology, reads, port, [children[-1]])
         else:
             # Two instances sharing one database and one JWT secret, behind deploy/nginx.conf:
@@ -1919,7 +1937,8 @@ def start_configuration(args, workdir, key, cluster, ports, needs_normal):
                 children.append(start_almanac(args.binary, workdir, port, f"{name}-{instance}",
                                               database=url, jwt_secret=secret,
                                               extra_args=("--trusted-proxies", "127.0.0.1",
-                                                          "--database-reads", reads)))
+                                                          "--database-reads", reads,
+                                                          *args.almanac_args)))
                 instances.append((port, children[-1]))
             front_port = pick_free_port(taken=ports)
             ports.add(front_port)
@@ -1982,7 +2001,8 @@ def main(argv):
         own = ", ".join(f"{s.name} -c{s.connections}" for s in args.selected if s.connections)
         settings = (f"wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}s "
                     f"--timeout {WRK_TIMEOUT}{f' ({own})' if own else ''}, {args.rounds} rounds; "
-                    f"Almanac --threads {ALMANAC_THREADS} (each instance), nginx "
+                    f"Almanac --threads {ALMANAC_THREADS}{almanac_args_text(args)} (each "
+                    f"instance), nginx "
                     f"worker_processes {NGINX_WORKERS}; wrk and all servers on this machine's "
                     f"{cores} cores")
         if BASELINE in configurations:

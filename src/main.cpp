@@ -1,6 +1,7 @@
 // Almanac: read the configuration, open the store, run the server. Nothing else lives here.
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -20,6 +21,7 @@
 #include "store/postgres/pg_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "util/log.hpp"
+#include "util/recent_activity.hpp"
 #include "util/worker_pool.hpp"
 
 extern char** environ;
@@ -73,11 +75,21 @@ int serve(const almanac::config::Config& config, almanac::store::Store& store,
   const almanac::auth::PasswordHasher hasher(
       {config.argon2_iterations, config.argon2_memory_bytes});
   // Hashing runs at a lower priority than the I/O threads (SCHED_IDLE, or nice 19): a login
-  // flood takes the idle CPU, not the latency of every other request.
-  almanac::util::WorkerPool hash_pool(config.hash_threads, config.hash_queue,
-                                      config.hash_priority == almanac::config::HashPriority::kLow
-                                          ? almanac::util::WorkerPriority::kLow
-                                          : almanac::util::WorkerPriority::kIdle);
+  // flood takes the idle CPU, not the latency of every other request. A lowered priority alone
+  // still left a waking I/O thread behind a running hash on two cores (GET p99 x3 during a
+  // flood, bench/README.md): while other requests keep coming, fewer hashes run at once.
+  almanac::util::RecentActivity other_requests;
+  const std::size_t hash_threads_busy = almanac::config::hash_threads_while_busy(config);
+  almanac::util::WorkerPool hash_pool(
+      config.hash_threads, config.hash_queue,
+      config.hash_priority == almanac::config::HashPriority::kLow
+          ? almanac::util::WorkerPriority::kLow
+          : almanac::util::WorkerPriority::kIdle,
+      [&other_requests, hash_threads_busy, all = std::size_t{config.hash_threads}] {
+        const auto recent =
+            almanac::util::RecentActivity::Clock::now() - almanac::config::Config::kBusyWindow;
+        return other_requests.since(recent) ? hash_threads_busy : all;
+      });
   // Rate limits: absent altogether when off.
   std::optional<almanac::util::RateLimiter> login_failures;
   std::optional<almanac::api::RateLimits> limits;
@@ -112,7 +124,7 @@ int serve(const almanac::config::Config& config, almanac::store::Store& store,
        config.max_body_bytes, config.header_timeout, config.body_timeout, config.idle_timeout,
        config.shutdown_grace, config.metrics ? &metrics : nullptr,
        [&store] { store.on_thread_idle(); }, [&store] { store.on_request_done(); }},
-      almanac::api::make_app(router, auth, limits ? &*limits : nullptr));
+      almanac::api::make_app(router, auth, limits ? &*limits : nullptr, &other_requests));
   try {
     server.listen();
   } catch (const std::system_error& e) {

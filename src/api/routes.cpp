@@ -47,6 +47,7 @@ std::string_view bearer_token(const http::Request& request) {
 
 boost::asio::awaitable<http::Response> handle(const http::Router& router,
                                               service::AuthService& auth, RateLimits* limits,
+                                              util::RecentActivity* activity,
                                               http::Request& request) {
   http::Router::Match match = router.match(request.method(), request.path());
   if (match.route == nullptr) {
@@ -63,6 +64,9 @@ boost::asio::awaitable<http::Response> handle(const http::Router& router,
     throw error;
   }
   request.set_route(match.route->pattern, std::move(match.params));
+  if (activity != nullptr && !hashes_a_password(request.method(), request.route())) {
+    activity->note();
+  }
   if (match.route->options.authenticated) {
     if (request.count_header("Authorization") == 0) {
       throw Error(ErrorCode::kUnauthenticated, "Authentication credentials were not provided.",
@@ -143,10 +147,15 @@ void add_routes(http::Router& routes, Services& services) {
   routes.add(Verb::get, "/api/docs/swagger-ui-bundle.js", bind(docs_api::file, services), kPublic);
 }
 
-http::App make_app(const http::Router& router, service::AuthService& auth, RateLimits* limits) {
-  return [&router, &auth, limits](http::Request& request) {
-    return handle(router, auth, limits, request);
+http::App make_app(const http::Router& router, service::AuthService& auth, RateLimits* limits,
+                   util::RecentActivity* activity) {
+  return [&router, &auth, limits, activity](http::Request& request) {
+    return handle(router, auth, limits, activity, request);
   };
+}
+
+bool hashes_a_password(Verb verb, std::string_view route) {
+  return verb == Verb::post && (route == kLoginRoute || route == kRegisterRoute);
 }
 
 }  // namespace almanac::api

@@ -196,6 +196,14 @@ const std::vector<Option>& options() {
        [](Config& c, auto f, const auto& v) { set_duration(c.shutdown_grace, f, v); }},
       {"hash-threads", "password hashing threads (number of cores)",
        [](Config& c, auto f, const auto& v) { set_count(c.hash_threads, f, v, 1, 64); }},
+      {"hash-threads-busy",
+       "hashes run at once while other requests arrive, leaving the other cores to them "
+       "(hash-threads - 1, at least 1)",
+       [](Config& c, auto f, const auto& v) {
+         unsigned n = 0;
+         set_count(n, f, v, 1, 64);
+         c.hash_threads_busy = n;
+       }},
       {"hash-queue", "password hashes allowed to wait before logins get 503 (64)",
        [](Config& c, auto f, const auto& v) { set_count(c.hash_queue, f, v, 1, 100000); }},
       {"hash-priority", "idle (SCHED_IDLE) | low (nice 19): the hashing threads' priority (idle)",
@@ -438,6 +446,10 @@ Config load_config(const std::vector<std::string>& args,
     option->apply(config, name, *value);
   }
   if (config.command == "user") check_user_command(config.command_args);
+  if (config.hash_threads_busy && *config.hash_threads_busy > config.hash_threads) {
+    throw ConfigError("--hash-threads-busy " + std::to_string(*config.hash_threads_busy) +
+                      " is more than --hash-threads " + std::to_string(config.hash_threads));
+  }
   // A secret generated and kept in each instance's data directory would differ from instance to
   // instance: tokens issued by one would be refused by the others sharing the database.
   if (config.command == "serve" && config.sqlite_path.empty() && !config.jwt_secret) {

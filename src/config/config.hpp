@@ -50,6 +50,10 @@ struct Config {
   std::chrono::seconds shutdown_grace{30};
 
   unsigned hash_threads = 1;  // argon2id workers; default: number of cores
+  // Hashes run at once while requests other than logins and registrations arrive (one in the
+  // last kBusyWindow); unset: hash_threads - 1, at least 1 (hash_threads_while_busy()).
+  std::optional<unsigned> hash_threads_busy;
+  static constexpr std::chrono::milliseconds kBusyWindow{50};
   std::size_t hash_queue = 64;
   HashPriority hash_priority = HashPriority::kIdle;  // SCHED_IDLE; kLow: nice 19
   unsigned long long argon2_iterations = 2;
@@ -71,6 +75,13 @@ struct Config {
   // Peers whose X-Forwarded-For is believed (none: the TCP peer is always the client).
   std::vector<util::IpNetwork> trusted_proxies;
 };
+
+// Hashes run at once while other requests arrive: hash_threads_busy, or hash_threads - 1 (at
+// least 1) when unset.
+inline unsigned hash_threads_while_busy(const Config& config) {
+  if (config.hash_threads_busy) return *config.hash_threads_busy;
+  return config.hash_threads > 1 ? config.hash_threads - 1 : 1;
+}
 
 // `database` fit for logs: the password of a PostgreSQL URL replaced by "***".
 std::string redacted_database(const std::string& database);

@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <exception>
 #include <iostream>
 #include <stdexcept>
@@ -41,8 +42,12 @@ void run_guarded(const std::function<void()>& f) {
 
 }  // namespace
 
-WorkerPool::WorkerPool(std::size_t threads, std::size_t max_queued, WorkerPriority priority)
-    : max_queued_(max_queued), priority_(priority) {
+WorkerPool::WorkerPool(std::size_t threads, std::size_t max_queued, WorkerPriority priority,
+                       Concurrency concurrency)
+    : threads_count_(threads),
+      max_queued_(max_queued),
+      priority_(priority),
+      concurrency_(std::move(concurrency)) {
   if (threads == 0) throw std::invalid_argument("WorkerPool needs at least one thread");
   if (max_queued == 0) throw std::invalid_argument("WorkerPool needs room for at least one job");
   try {
@@ -84,6 +89,11 @@ bool WorkerPool::try_submit(std::function<void()> work, std::function<void()> th
   return true;
 }
 
+std::size_t WorkerPool::allowed_now() const {
+  if (!concurrency_) return threads_count_;
+  return std::clamp<std::size_t>(concurrency_(), 1, threads_count_);
+}
+
 std::size_t WorkerPool::queued() const {
   const std::lock_guard lock(mutex_);
   return queue_.size();
@@ -109,18 +119,30 @@ void WorkerPool::stop() {
 }
 
 void WorkerPool::run_worker() {
+  std::unique_lock lock(mutex_);
   for (;;) {
-    Job job;
-    {
-      std::unique_lock lock(mutex_);
-      work_available_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) {
       // Stopping drains the queue first: only an empty queue ends the worker.
-      if (queue_.empty()) return;
-      job = std::move(queue_.front());
-      queue_.pop_front();
+      if (stopping_) return;
+      work_available_.wait(lock);
+      continue;
     }
+    if (running_ >= allowed_now()) {
+      // A job waits for the concurrency allowed, which may rise without a notification.
+      work_available_.wait_for(lock, kRecheck);
+      continue;
+    }
+    Job job = std::move(queue_.front());
+    queue_.pop_front();
+    ++running_;
+    lock.unlock();
     run_guarded(job.work);
     run_guarded(job.then);
+    job = {};
+    lock.lock();
+    --running_;
+    // A worker held back by the concurrency allowed may take the next job now.
+    if (!queue_.empty()) work_available_.notify_one();
   }
 }
 
@@ -137,8 +159,13 @@ void WorkerPool::run_slot(Slot& slot) {
 
 void WorkerPool::run_dispatcher() {
   std::vector<Slot*> started;
+  bool held = false;  // a job waits while a slot is free: only the concurrency allowed holds it
   for (;;) {
-    events_.acquire();
+    if (held) {
+      (void)events_.try_acquire_for(kRecheck);  // the concurrency allowed may rise by itself
+    } else {
+      events_.acquire();
+    }
     // Finished jobs first: their slots take the next ones. `work` is destroyed here too, so that
     // no memory the worker frees belongs to another thread's allocator arena.
     for (const std::unique_ptr<Slot>& slot : slots_) {
@@ -150,16 +177,21 @@ void WorkerPool::run_dispatcher() {
       run_guarded(finished.then);
     }
     bool finished = false;
+    std::size_t running = 0;
+    for (const std::unique_ptr<Slot>& slot : slots_) running += slot->busy ? 1 : 0;
     {
       const std::lock_guard lock(mutex_);
+      const std::size_t allowed = queue_.empty() ? 0 : allowed_now();
       for (const std::unique_ptr<Slot>& slot : slots_) {
-        if (queue_.empty()) break;
+        if (queue_.empty() || running >= allowed) break;
         if (slot->busy) continue;
         slot->job = std::move(queue_.front());
         queue_.pop_front();
         slot->busy = true;
+        ++running;
         started.push_back(slot.get());
       }
+      held = !queue_.empty() && running < slots_.size();
       finished = stopping_ && queue_.empty();
     }
     for (Slot* slot : started) slot->start.release();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -34,11 +35,19 @@ enum class WorkerPriority {
 // other only through semaphores and atomics.
 class WorkerPool {
  public:
-  // Starts `threads` workers that accept at most `max_queued` waiting jobs. Throws
-  // std::invalid_argument if either is zero, and std::system_error if a thread cannot start.
-  // A priority that cannot be set (e.g. a seccomp filter) leaves the creator's.
+  // How many jobs may run at once right now (a result outside 1..threads counts as the nearest
+  // bound). Called each time a queued job could start, and every kRecheck while a job waits only
+  // for it: by the dispatching thread of a lowered pool, under the pool's lock in a kNormal one.
+  // It must be cheap and must not block (e.g. read an atomic).
+  using Concurrency = std::function<std::size_t()>;
+  static constexpr std::chrono::milliseconds kRecheck{10};
+
+  // Starts `threads` workers that accept at most `max_queued` waiting jobs; `concurrency`, when
+  // given, may run fewer of them at once (all `threads` otherwise). Throws std::invalid_argument
+  // if `threads` or `max_queued` is zero, and std::system_error if a thread cannot start. A
+  // priority that cannot be set (e.g. a seccomp filter) leaves the creator's.
   WorkerPool(std::size_t threads, std::size_t max_queued,
-             WorkerPriority priority = WorkerPriority::kNormal);
+             WorkerPriority priority = WorkerPriority::kNormal, Concurrency concurrency = {});
 
   // Calls stop(): every job already queued still runs before the destructor returns.
   ~WorkerPool();
@@ -85,13 +94,18 @@ class WorkerPool {
   // and ends the workers once the pool is stopping and everything queued has run.
   void run_dispatcher();
   void end_slots();
+  // concurrency_() within 1..threads, or threads without it.
+  std::size_t allowed_now() const;
 
+  const std::size_t threads_count_;
   const std::size_t max_queued_;
   const WorkerPriority priority_;
+  const Concurrency concurrency_;
   mutable std::mutex mutex_;                  // never taken by a lowered pool's workers
   std::condition_variable work_available_;    // kNormal pools
   std::deque<Job> queue_;                     // guarded by mutex_
   bool stopping_ = false;                     // guarded by mutex_
+  std::size_t running_ = 0;                   // kNormal pools: jobs running; guarded by mutex_
   std::counting_semaphore<> events_{0};       // lowered pools: a job queued or done, or stopping
   std::vector<std::unique_ptr<Slot>> slots_;  // lowered pools
   std::mutex join_mutex_;                     // serialises stop() callers while they join

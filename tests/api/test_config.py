@@ -103,6 +103,14 @@ class BadConfigurationTest(BinaryRun):
             with self.subTest(value=value):
                 self.assertConfigError(self.run_binary(self.serve_args(threads=value)), "threads")
 
+    def test_hash_threads_busy_above_the_hash_threads(self):
+        result = self.run_binary(self.serve_args(hash_threads="2", hash_threads_busy="3"))
+        self.assertConfigError(result, "hash-threads-busy")
+        for value in ("0", "many"):
+            with self.subTest(value=value):
+                result = self.run_binary(self.serve_args(hash_threads_busy=value))
+                self.assertConfigError(result, "hash-threads-busy")
+
     def test_bad_log_format(self):
         self.assertConfigError(self.run_binary(self.serve_args(log_format="xml")), "log-format")
 

@@ -448,6 +448,27 @@ TEST(LoadConfig, HashPriorityIsLowOrIdle) {
   config_error({"--hash-priority", "normal"});
 }
 
+TEST(LoadConfig, HashThreadsBusyLeavesACoreUnlessSet) {
+  EXPECT_FALSE(load_config({}, {}).hash_threads_busy.has_value());
+  EXPECT_EQ(hash_threads_while_busy(load_config({"--hash-threads", "4"}, {})), 3u);
+  EXPECT_EQ(hash_threads_while_busy(load_config({"--hash-threads", "2"}, {})), 1u);
+  EXPECT_EQ(hash_threads_while_busy(load_config({"--hash-threads", "1"}, {})), 1u);
+  const Config set = load_config({"--hash-threads", "4", "--hash-threads-busy", "4"}, {});
+  EXPECT_EQ(set.hash_threads_busy, 4u);
+  EXPECT_EQ(hash_threads_while_busy(set), 4u);
+  EXPECT_EQ(
+      load_config({"--hash-threads", "4"}, {{"ALMANAC_HASH_THREADS_BUSY", "2"}}).hash_threads_busy,
+      2u);
+}
+
+TEST(LoadConfig, HashThreadsBusyIsAtMostTheHashThreads) {
+  const std::string message = config_error({"--hash-threads", "2", "--hash-threads-busy", "3"});
+  EXPECT_NE(message.find("--hash-threads-busy 3"), std::string::npos) << message;
+  EXPECT_NE(message.find("--hash-threads 2"), std::string::npos) << message;
+  config_error({"--hash-threads-busy", "0"});
+  config_error({"--hash-threads-busy", "many"});
+}
+
 class LoadConfigRejectsListen : public testing::TestWithParam<std::string_view> {};
 
 TEST_P(LoadConfigRejectsListen, NamingTheFlag) {

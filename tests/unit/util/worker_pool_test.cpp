@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <cstddef>
 #include <future>
 #include <latch>
 #include <ostream>
@@ -248,6 +250,97 @@ TEST_P(WorkerPoolTest, StopRunsTheThenOfEveryQueuedJob) {
     blocker.release();
   }
   EXPECT_EQ(thens.load(), 3);
+}
+
+// The concurrency a test allows a pool, and how many times the pool asked for it.
+class Allowed {
+ public:
+  explicit Allowed(std::size_t jobs) : jobs_(jobs) {}
+  WorkerPool::Concurrency function() {
+    return [this] {
+      asked_.fetch_add(1);
+      return jobs_.load();
+    };
+  }
+  void set(std::size_t jobs) { jobs_.store(jobs); }
+  // Returns true once the pool has asked twice more: the first question came after whatever the
+  // test did before the call, and the second after the pool acted on the first one's answer.
+  // False if it has not within a minute (it asks every kRecheck while a job waits).
+  bool wait_for_two_more_questions() const {
+    const std::size_t before = asked_.load();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    while (asked_.load() < before + 2) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+  }
+
+ private:
+  std::atomic<std::size_t> jobs_;
+  std::atomic<std::size_t> asked_{0};
+};
+
+TEST_P(WorkerPoolTest, RunsNoMoreJobsAtOnceThanAllowedAndMoreOnceAllowed) {
+  Allowed allowed(1);
+  Blocker first;
+  Blocker second;
+  WorkerPool pool(2, 10, GetParam(), allowed.function());
+  ASSERT_TRUE(pool.try_submit(first.job()));
+  first.wait_until_started();
+  ASSERT_TRUE(pool.try_submit(second.job()));
+
+  // A worker is free, but one job at a time is allowed: the second one stays queued, and the
+  // pool keeps asking (every kRecheck) rather than waiting for the first job to end.
+  EXPECT_TRUE(allowed.wait_for_two_more_questions()) << "the pool stopped asking";
+  EXPECT_EQ(pool.queued(), 1u);
+
+  allowed.set(2);
+  second.wait_until_started();  // would hang if the pool never asked again
+  EXPECT_EQ(pool.queued(), 0u);
+  first.release();
+  second.release();
+}
+
+TEST_P(WorkerPoolTest, AllowedConcurrencyIsKeptWithinOneAndTheThreads) {
+  Allowed allowed(0);  // counts as 1: a pool that allows nothing would never run a job
+  std::promise<void> ran;
+  Blocker first;
+  Blocker second;
+  WorkerPool pool(2, 10, GetParam(), allowed.function());
+  ASSERT_TRUE(pool.try_submit([&] { ran.set_value(); }));
+  ran.get_future().get();
+
+  allowed.set(100);  // counts as the pool's 2 threads
+  ASSERT_TRUE(pool.try_submit(first.job()));
+  ASSERT_TRUE(pool.try_submit(second.job()));
+  first.wait_until_started();
+  second.wait_until_started();
+  first.release();
+  second.release();
+}
+
+TEST_P(WorkerPoolTest, StopRunsEveryQueuedJobWithinTheAllowedConcurrency) {
+  std::atomic<int> ran{0};
+  std::atomic<int> running{0};
+  std::atomic<int> most{0};
+  Allowed allowed(1);
+  {
+    WorkerPool pool(3, 100, GetParam(), allowed.function());
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_TRUE(pool.try_submit([&] {
+        const int now = running.fetch_add(1) + 1;
+        int seen = most.load();
+        while (now > seen && !most.compare_exchange_weak(seen, now)) {
+        }
+        std::this_thread::yield();
+        running.fetch_sub(1);
+        ran.fetch_add(1);
+      }));
+    }
+  }  // the destructor stops the pool: every queued job runs first
+  EXPECT_EQ(ran.load(), 20);
+  EXPECT_EQ(most.load(), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Priorities, WorkerPoolTest,
