@@ -38,7 +38,7 @@ class WorkerPool {
   // How many jobs may run at once right now (a result outside 1..threads counts as the nearest
   // bound). Called each time a queued job could start, and every kRecheck while a job waits only
   // for it: by the dispatching thread of a lowered pool, under the pool's lock in a kNormal one.
-  // It must be cheap and must not block (e.g. read an atomic).
+  // It must be cheap, and must neither block nor throw (e.g. read an atomic).
   using Concurrency = std::function<std::size_t()>;
   static constexpr std::chrono::milliseconds kRecheck{10};
 
