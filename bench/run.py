@@ -426,6 +426,15 @@ def ensure_debian_packages(packages):
 
 def http_request(port, method, path, body=None, token=None, connection=None):
     """One request to 127.0.0.1:port; returns (status, parsed JSON or raw bytes)."""
+    status, raw = http_exchange(port, method, path, body, token, connection)
+    try:
+        return status, json.loads(raw) if raw else None
+    except ValueError:
+        return status, raw
+
+
+def http_exchange(port, method, path, body=None, token=None, connection=None):
+    """One request to 127.0.0.1:port; returns (status, the body's bytes as sent)."""
     own = connection is None
     conn = connection or http.client.HTTPConnection("127.0.0.1", port, timeout=HTTP_TIMEOUT_S)
     try:
@@ -438,11 +447,7 @@ def http_request(port, method, path, body=None, token=None, connection=None):
             headers["Authorization"] = f"Bearer {token}"
         conn.request(method, path, body=data, headers=headers)
         response = conn.getresponse()
-        raw = response.read()
-        try:
-            return response.status, json.loads(raw) if raw else None
-        except ValueError:
-            return response.status, raw
+        return response.status, response.read()
     finally:
         if own:
             conn.close()
@@ -1027,16 +1032,9 @@ def start_same_body(workdir, scenario, target, path, env, reference_port):
     """The same-body reference of `scenario` (Scenario.same_body): nginx on a port of its own,
     answering the body of Almanac's answer to `path` as the seeded user. Returns (port, child,
     body), or None (logged) when nginx cannot answer that body."""
-    token = env.get("BENCH_ACCESS_TOKEN")
-    conn = http.client.HTTPConnection("127.0.0.1", target.port, timeout=HTTP_TIMEOUT_S)
-    try:
-        conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
-        response = conn.getresponse()
-        body = response.read()
-    finally:
-        conn.close()
-    if response.status != 200:
-        raise SetupError(f"{scenario.name}: GET {path} answered {response.status}: {body[:200]!r}")
+    status, body = http_exchange(target.port, "GET", path, token=env.get("BENCH_ACCESS_TOKEN"))
+    if status != 200:
+        raise SetupError(f"{scenario.name}: GET {path} answered {status}: {body[:200]!r}")
     if nginx_answer(body) is None:
         log(f"{scenario.name}: no same-body reference: its answer holds a '$' (an nginx variable)")
         return None
@@ -1044,12 +1042,7 @@ def start_same_body(workdir, scenario, target, path, env, reference_port):
     log(f"{scenario.name}: same-body reference: nginx answering its {len(body):,} bytes")
     child = start_nginx(workdir, port, body, name=f"nginx-{scenario.name}")
     # The escaping above is the runner's: check that nginx answers exactly those bytes.
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=HTTP_TIMEOUT_S)
-    try:
-        conn.request("GET", "/")
-        echoed = conn.getresponse().read()
-    finally:
-        conn.close()
+    _, echoed = http_exchange(port, "GET", "/")
     if echoed != body:
         child.stop()
         raise SetupError(f"{scenario.name}: the same-body nginx answered {len(echoed):,} bytes "
